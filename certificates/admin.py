@@ -1,0 +1,1 @@
+"""admin for certificates (built in later issues)."""

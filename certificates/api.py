@@ -1,0 +1,1 @@
+"""DRF views and serializers for certificates (built in later issues)."""

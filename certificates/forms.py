@@ -1,0 +1,1 @@
+"""forms for certificates (built in later issues)."""

@@ -1,0 +1,1 @@
+"""models for certificates (built in later issues)."""

@@ -1,0 +1,1 @@
+"""selectors for certificates (built in later issues)."""

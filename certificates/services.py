@@ -1,0 +1,1 @@
+"""services for certificates (built in later issues)."""

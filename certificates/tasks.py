@@ -1,0 +1,1 @@
+"""tasks for certificates (built in later issues)."""

@@ -1,0 +1,1 @@
+"""views for certificates (built in later issues)."""

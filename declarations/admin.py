@@ -1,0 +1,1 @@
+"""admin for declarations (built in later issues)."""

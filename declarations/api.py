@@ -1,0 +1,1 @@
+"""DRF views and serializers for declarations (built in later issues)."""

@@ -1,0 +1,1 @@
+"""forms for declarations (built in later issues)."""

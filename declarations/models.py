@@ -1,0 +1,1 @@
+"""models for declarations (built in later issues)."""

@@ -1,0 +1,1 @@
+"""selectors for declarations (built in later issues)."""

@@ -1,0 +1,1 @@
+"""services for declarations (built in later issues)."""

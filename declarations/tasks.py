@@ -1,0 +1,1 @@
+"""tasks for declarations (built in later issues)."""

@@ -1,0 +1,1 @@
+"""views for declarations (built in later issues)."""

@@ -1,0 +1,1 @@
+"""admin for emissions (built in later issues)."""

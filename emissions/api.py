@@ -1,0 +1,1 @@
+"""DRF views and serializers for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""forms for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""models for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""selectors for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""services for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""tasks for emissions (built in later issues)."""

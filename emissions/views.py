@@ -1,0 +1,1 @@
+"""views for emissions (built in later issues)."""
