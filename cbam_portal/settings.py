@@ -138,8 +138,25 @@ CBAM_MAX_UPLOAD_BYTES = env.int("CBAM_MAX_UPLOAD_BYTES", default=50 * 1024 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+
+def _mailer_from_url(url: str) -> dict:
+    """EMAIL_URL (django-environ syntax, e.g. smtp+tls://user:pass@host:587) -> a MAILERS entry."""
+    config = environ.Env.email_url_config(url)
+    mailer: dict = {"BACKEND": config["EMAIL_BACKEND"]}
+    if config["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        mailer["OPTIONS"] = {
+            "host": config.get("EMAIL_HOST") or "localhost",
+            "port": config.get("EMAIL_PORT") or 25,
+            "username": config.get("EMAIL_HOST_USER") or "",
+            "password": config.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": 15,
+        }
+    return mailer
+
+
+MAILERS = {"default": _mailer_from_url(env.str("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CBAM portal <no-reply@cbam-portal.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

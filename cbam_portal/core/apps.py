@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Audit trail and background jobs"
 
     def ready(self) -> None:
-        # Every app registers its background job kinds in its own jobs.py.
+        # Every app registers its background job kinds in its own jobs.py, and its main-menu
+        # entries in its own navigation.py.
         autodiscover_modules("jobs")
+        autodiscover_modules("navigation")

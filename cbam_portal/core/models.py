@@ -1,7 +1,10 @@
 """Audit events and background job records."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,7 +53,10 @@ class Job(models.Model):
     total = models.PositiveIntegerField(null=True, blank=True)
     message = models.CharField(max_length=300, blank=True)
     result = models.JSONField(null=True, blank=True)
+    # Stored under an unguessable name and only ever served through the tenant-checked download
+    # view; `result_file_name` is the name the user's browser saves it as.
     result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    result_file_name = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -68,6 +74,14 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def duration(self) -> timedelta | None:
+        """Time spent running (so far, while running); None before it starts."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return max(end - self.started_at, timedelta(0))
 
     @property
     def percent(self) -> int | None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from .actor import Actor
-from .models import AuditEvent, Job
+from .models import AuditEvent, Job, JobStatus
+
+if TYPE_CHECKING:
+    from .selectors import AuditFilters
+
+logger = logging.getLogger(__name__)
 
 
 def _jsonable(value: Any) -> Any:
@@ -46,12 +52,38 @@ def audit_record(
 def job_enqueue(*, actor: Actor, organisation, kind: str, params: dict | None = None) -> Job:
     """Create a queued job and hand it to Celery once the transaction commits."""
     from . import jobs  # the registry; imported late to keep models importable on their own
-    from .tasks import run_job
 
     jobs.get_handler(kind)  # unknown kinds fail here, not in the worker
     job = Job.objects.create(
         organisation=organisation, kind=kind, params=_jsonable(params or {}), created_by=actor.user
     )
     audit_record(actor=actor, verb="job.enqueued", organisation=organisation, target=job, after={"kind": kind})
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    job_id = job.pk
+    transaction.on_commit(lambda: _dispatch(job_id))
     return job
+
+
+def _dispatch(job_id: int) -> None:
+    """Send the job to the broker. If the broker refuses it, the job fails visibly instead of
+    staying queued for ever, and the request that started it still succeeds."""
+    from django.utils.translation import gettext as _
+
+    from .tasks import run_job
+
+    try:
+        run_job.delay(job_id)
+    except Exception:
+        logger.exception("Could not queue job %s", job_id)
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED,
+            error=_("The job could not be queued (reference job #%(id)s). Please try again in a few minutes.")
+            % {"id": job_id},
+        )
+
+
+@transaction.atomic
+def audit_log_export_enqueue(*, actor: Actor, organisation, filters: AuditFilters) -> Job:
+    """Start exporting the organisation's audit log (with `filters`) to a CSV file."""
+    from .audit_export import KIND
+
+    return job_enqueue(actor=actor, organisation=organisation, kind=KIND, params=filters.to_params())
