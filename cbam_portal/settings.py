@@ -157,6 +157,8 @@ def _mailer_from_url(url: str) -> dict:
 
 
 MAILERS = {"default": _mailer_from_url(env.str("EMAIL_URL", default="consolemail://"))}
+# Absolute links in e-mails sent outside a request (invitations, reminders).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CBAM portal <no-reply@cbam-portal.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -214,6 +216,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "cbam_portal.accounts.policy.Role",
+        "ApiKeyRoleEnum": [("preparer", "Preparer"), ("viewer", "Viewer")],
+    },
 }
 
 # Security: production turns these on through the environment (see README).

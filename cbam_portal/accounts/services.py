@@ -42,11 +42,7 @@ def hash_invitation_token(token: str) -> str:
 
 def portal_url(path: str) -> str:
     """An absolute link for e-mails, which have no request to build one from."""
-    base = (
-        getattr(settings, "PORTAL_BASE_URL", "")
-        or f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://localhost:8000"
-    )
-    return base.rstrip("/") + path
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
 def invitation_accept_path(token: str) -> str:

@@ -105,6 +105,7 @@ def _detail_context(request, **extra) -> dict:
         "can_manage_members": can_members,
         "can_manage_organisation": can_org,
         "role_choices": Role.choices,
+        "role_label": Role(access.role).label,
         "invite_form": InvitationForm() if can_members else None,
         "representations": (
             list(selectors.representation_list(organisation=organisation))

@@ -69,7 +69,9 @@ class Job(models.Model):
         indexes = [models.Index(fields=["organisation", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} ({self.status})"
+        from .jobs import job_label  # the registry imports this module
+
+        return f"{job_label(self.kind)} #{self.pk}"
 
     @property
     def is_finished(self) -> bool:

@@ -551,3 +551,17 @@ def test_api_key_page_query_count_is_constant(personas, django_assert_max_num_qu
         ApiKeyFactory(organisation=personas.organisation, created_by=UserFactory())
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         client.get(reverse("accounts:api_key_list"))
+
+
+def test_representative_member_acting_for_an_importer_sees_it_read_only():
+    representation = RepresentationFactory()
+    admin = MembershipFactory(organisation=representation.representative, role=Role.ADMIN).user
+    client = login(admin, representation.importer)
+    response = client.get(DETAIL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert representation.importer.name in html
+    assert f"through {representation.representative.name}" in html
+    assert reverse("accounts:invitation_create") not in html
+    assert client.get(reverse("accounts:organisation_update")).status_code == 403
+    assert client.post(reverse("accounts:api_key_create"), {"name": "K", "role": "viewer"}).status_code == 403

@@ -65,8 +65,16 @@ def test_albania_grey_clinker_is_a_variant_of_2523_10_00(reference_data):
 
 def test_certificate_prices_keep_their_publication_dates_and_provisional_flag(reference_data):
     q1, q2 = CertificatePrice.objects.order_by("period_start")
-    assert (q1.price_eur, q1.published_on.isoformat(), q1.provisional) == (Decimal("75.36"), "2026-04-07", False)
-    assert (q2.price_eur, q2.published_on.isoformat(), q2.provisional) == (Decimal("75.28"), "2026-07-06", True)
+    assert (q1.price_eur, q1.published_on.isoformat(), q1.provisional) == (
+        Decimal("75.36"),
+        "2026-04-07",
+        False,
+    )
+    assert (q2.price_eur, q2.published_on.isoformat(), q2.provisional) == (
+        Decimal("75.28"),
+        "2026-07-06",
+        True,
+    )
     assert selectors.dataset_get(DatasetKind.CERTIFICATE_PRICES).provisional is True
     assert selectors.dataset_get(DatasetKind.CSCF).provisional is True
 
@@ -147,7 +155,9 @@ def test_a_record_with_text_for_a_number_is_rejected_naming_the_record():
             "route": "C",
         }
     ]
-    with pytest.raises(ReferenceDataError, match=r"record 1 \(China, 7208\), field 'direct': expected a number"):
+    with pytest.raises(
+        ReferenceDataError, match=r"record 1 \(China, 7208\), field 'direct': expected a number"
+    ):
         opencbam.parse_default_values(json.dumps(records).encode())
 
 
