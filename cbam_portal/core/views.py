@@ -134,6 +134,7 @@ def audit_export(request):
     job = audit_log_export_enqueue(
         actor=Actor.from_request(request), organisation=request.access.organisation, filters=form.filters()
     )
+    job.refresh_from_db()  # with eager tasks it has already run
     if request.htmx:
         return render(request, "core/_job_progress.html", {"job": job})
     messages.success(request, _("The export has started; the file will be ready below."))

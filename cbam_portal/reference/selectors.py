@@ -21,6 +21,7 @@ from .models import (
     Dataset,
     DatasetKind,
     DefaultValue,
+    PrecursorDefault,
 )
 
 
@@ -40,6 +41,20 @@ def dataset_get(kind: str, dataset_id: int | None = None) -> Dataset:
             raise DatasetMissing(f"No {label} dataset #{dataset_id}.")
         raise DatasetMissing(f"No {label} dataset is loaded: run `manage.py load_reference_data`.")
     return dataset
+
+
+def _resolve(kind: str, dataset_id: int | None, dataset: Dataset | None) -> Dataset:
+    """The dataset to read: one already fetched by the caller (checked to be of `kind`), else by id/current."""
+    if dataset is not None:
+        if dataset.kind != kind:
+            raise DatasetMissing(f"Dataset #{dataset.pk} is not a {DatasetKind(kind).label} dataset.")
+        return dataset
+    return dataset_get(kind, dataset_id)
+
+
+def current_datasets_by_kind() -> dict[str, Dataset]:
+    """Every dataset in force, keyed by kind (one query; pass them on to the selectors)."""
+    return {d.kind: d for d in Dataset.objects.filter(is_current=True)}
 
 
 def dataset_list_current() -> list[Dataset]:
@@ -64,14 +79,14 @@ class CnLookup:
         return self.good is not None
 
 
-def cn_lookup(raw_code: str, *, dataset_id: int | None = None) -> CnLookup:
+def cn_lookup(raw_code: str, *, dataset_id: int | None = None, dataset: Dataset | None = None) -> CnLookup:
     """Look up an 8-digit CN code or a 10-digit TARIC code (spaces allowed) in the Annex I list.
 
     Raises `codes.CnCodeError` for malformed input and `DatasetMissing` when no CN list is loaded.
     Coverage per Regulation (EU) 2023/956 Annex I; Annex II flag and functional unit as stored.
     """
     code = parse_cn(raw_code)
-    dataset = dataset_get(DatasetKind.CN_GOODS, dataset_id)
+    dataset = _resolve(DatasetKind.CN_GOODS, dataset_id, dataset)
     good = CnGood.objects.filter(dataset=dataset, cn8=code.cn8).first()
     return CnLookup(code=code, dataset=dataset, good=good)
 
@@ -157,10 +172,14 @@ class CountryDefaultValues:
 
 
 def default_values_by_country(
-    cn8: str, *, dataset_id: int | None = None, country_code: str | None = None
+    cn8: str,
+    *,
+    dataset_id: int | None = None,
+    dataset: Dataset | None = None,
+    country_code: str | None = None,
 ) -> list[CountryDefaultValues]:
     """For the CN detail page: per country, the rows of the longest keyed prefix of `cn8` (one query)."""
-    dataset = dataset_get(DatasetKind.DEFAULT_VALUES, dataset_id)
+    dataset = _resolve(DatasetKind.DEFAULT_VALUES, dataset_id, dataset)
     qs = DefaultValue.objects.filter(dataset=dataset, cn_code__in=prefixes(cn8))
     if country_code:
         qs = qs.filter(country_code__in={country_code.upper(), OTHER_COUNTRIES})
@@ -176,10 +195,21 @@ def default_values_by_country(
     return result
 
 
-def benchmarks_for(cn8: str, *, dataset_id: int | None = None) -> list[Benchmark]:
+def benchmarks_for(
+    cn8: str, *, dataset_id: int | None = None, dataset: Dataset | None = None
+) -> list[Benchmark]:
     """CBAM benchmarks of `cn8`, Column A and Column B with routes and production years ([IR2620] Annex)."""
-    dataset = dataset_get(DatasetKind.BENCHMARKS, dataset_id)
+    dataset = _resolve(DatasetKind.BENCHMARKS, dataset_id, dataset)
     return list(Benchmark.objects.filter(dataset=dataset, cn_code=cn8))
+
+
+def precursor_defaults_for(
+    cn8: str, *, dataset_id: int | None = None, dataset: Dataset | None = None
+) -> tuple[str | None, list[PrecursorDefault]]:
+    """Highest default values published for `cn8` as a precursor (IR 2025/2621), longest keyed prefix."""
+    dataset = _resolve(DatasetKind.PRECURSOR_DEFAULTS, dataset_id, dataset)
+    rows = PrecursorDefault.objects.filter(dataset=dataset, cn_code__in=prefixes(cn8)).order_by("pk")
+    return longest_prefix(cn8, [(r.cn_code, r) for r in rows])
 
 
 def _current_rows(model, kind: str):

@@ -86,16 +86,13 @@ def cn_detail(request, code: str):
         return redirect("reference:cn_detail", code=parsed.cn8)
     filter_form = CountryFilterForm(request.GET or None)
     country = filter_form.cleaned_data["country"] if filter_form.is_valid() else ""
-    try:
-        by_country = selectors.default_values_by_country(parsed.cn8)
-        dv_dataset = selectors.dataset_get(DatasetKind.DEFAULT_VALUES)
-    except selectors.DatasetMissing:
-        by_country, dv_dataset = [], None
-    try:
-        benchmarks = selectors.benchmarks_for(parsed.cn8)
-        bm_dataset = selectors.dataset_get(DatasetKind.BENCHMARKS)
-    except selectors.DatasetMissing:
-        benchmarks, bm_dataset = [], None
+    current = selectors.current_datasets_by_kind()
+    dv_dataset = current.get(DatasetKind.DEFAULT_VALUES)
+    bm_dataset = current.get(DatasetKind.BENCHMARKS)
+    pd_dataset = current.get(DatasetKind.PRECURSOR_DEFAULTS)
+    by_country = selectors.default_values_by_country(parsed.cn8, dataset=dv_dataset) if dv_dataset else []
+    benchmarks = selectors.benchmarks_for(parsed.cn8, dataset=bm_dataset) if bm_dataset else []
+    precursor_rows = selectors.precursor_defaults_for(parsed.cn8, dataset=pd_dataset)[1] if pd_dataset else []
     country_choices = [(c.country_code, c.country_name) for c in by_country]
     shown = [c for c in by_country if not country or c.country_code in (country, OTHER_COUNTRIES)]
     csv_url = reverse("reference:cn_default_values_csv", kwargs={"code": parsed.cn8})
@@ -115,6 +112,8 @@ def cn_detail(request, code: str):
             "country": country,
             "filter_form": filter_form,
             "benchmarks": benchmarks,
+            "precursor_rows": precursor_rows,
+            "pd_dataset": pd_dataset,
             "csv_url": csv_url,
             "other_code": OTHER_COUNTRIES,
         },

@@ -14,6 +14,7 @@ from .compare import Comparison, ComparisonRow, Difference, compare, to_see_inpu
 from .errors import Problem, TemplateError
 from .export import export_summary
 from .model import (
+    CellMap,
     GoodsCategory,
     InstallationData,
     InstallationSummary,
@@ -32,6 +33,7 @@ from .model import (
 from .reader import DEFAULT_MAX_BYTES, SEE_PLAUSIBLE_MAX, read_template, sector_of_cn
 
 __all__ = [
+    "CellMap",
     "DEFAULT_MAX_BYTES",
     "SEE_PLAUSIBLE_MAX",
     "Comparison",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 __all__ = ["Problem", "TemplateError", "cell_name"]
 
@@ -30,6 +31,20 @@ class Problem:
     row: int | None = None
     column: int | None = None
     field: str = ""
+
+    @classmethod
+    def at(cls, ref: str, message: str, field: str = "") -> Problem:
+        """A problem at ``ref`` ("Sheet!L21", or just a sheet name)."""
+        sheet, _, coordinate = ref.rpartition("!")
+        if not sheet:
+            return cls(message=message, sheet=ref, field=field)
+        try:
+            letters, row = coordinate_from_string(coordinate)
+        except ValueError:
+            return cls(message=message, sheet=sheet, field=field)
+        return cls(
+            message=message, sheet=sheet, row=row, column=column_index_from_string(letters), field=field
+        )
 
     @property
     def cell(self) -> str:
@@ -57,7 +72,9 @@ class TemplateError(ValueError):
 
     def _summary(self) -> str:
         count = len(self.problems)
-        head = "The communication template has 1 problem" if count == 1 else (
-            f"The communication template has {count} problems"
+        head = (
+            "The communication template has 1 problem"
+            if count == 1
+            else (f"The communication template has {count} problems")
         )
         return head + ":\n" + "\n".join(f"- {p}" for p in self.problems)

@@ -157,7 +157,9 @@ FURTHER_INFO_LABELS: tuple[tuple[str, str], ...] = (
 SUMMARY_TITLE = "Communication with reporting declarants"
 SUMMARY_INTRO = (
     'This sheet summarises the main information from sheets "Summary_Processes" and '
-    '"Summary_Products" to be communicated to reporting declarants.'
+    '"Summary_Products" to be communicated to the reporting declarants importing the goods into '
+    "the European Union. In contrast to previous sheets, the headers and content of the tables will "
+    "always be in English language in order to avoid translation problems with reporting declarants."
 )
 SECTION_1 = "Summary of the installation and production processes"
 SECTION_1_1 = "Installation details"

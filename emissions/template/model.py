@@ -7,13 +7,13 @@ where each field was read (``cells``: field name -> ``Sheet!A1``) so that checks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from types import MappingProxyType
 
 __all__ = [
+    "CellMap",
     "GoodsCategory",
     "InstallationData",
     "InstallationSummary",
@@ -30,7 +30,32 @@ __all__ = [
     "Verifier",
 ]
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+class CellMap(Mapping[str, str]):
+    """Read-only map of field name -> cell reference (``"D_Processes!L54"``); hashable, copyable."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> str:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"CellMap({self._data!r})"
+
+
+_EMPTY = CellMap()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ opened in read-only mode with cached formula values; formulas are never evaluate
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -24,7 +25,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import MappingProxyType
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
@@ -35,7 +35,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import Problem, TemplateError
 from .layout import (
-    CN,
     FURTHER_INFO_LABELS,
     GOODS_HEADER,
     INST_SHEET,
@@ -53,6 +52,7 @@ from .layout import (
     VERSIONS_SHEET,
 )
 from .model import (
+    CellMap,
     GoodsCategory,
     InstallationData,
     InstallationSummary,
@@ -145,8 +145,14 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, message: str, sheet: str = "", row: int | None = None, column: int | None = None,
-            field: str = "") -> None:
+    def add(
+        self,
+        message: str,
+        sheet: str = "",
+        row: int | None = None,
+        column: int | None = None,
+        field: str = "",
+    ) -> None:
         self.items.append(Problem(message=message, sheet=sheet, row=row, column=column, field=field))
 
 
@@ -176,12 +182,14 @@ class _Grid:
     def ref(self, row: int, col: int) -> str:
         return Problem("", self.name, row, col).cell
 
-    def find(self, label: str, *, start: int = 1, end: int | None = None,
-             max_col: int | None = None) -> list[tuple[int, int]]:
+    def find(
+        self, label: str, *, start: int = 1, end: int | None = None, max_col: int | None = None
+    ) -> list[tuple[int, int]]:
         """Positions of cells whose text equals ``label`` (whitespace/case-insensitive)."""
         hits = self.labels.get(_norm(label), [])
         return [
-            (r, c) for r, c in hits
+            (r, c)
+            for r, c in hits
             if r >= start and (end is None or r < end) and (max_col is None or c < max_col)
         ]
 
@@ -215,7 +223,7 @@ class _Grid:
         if value is None:
             return None
         result: Decimal | None = None
-        if isinstance(value, bool) or isinstance(value, datetime | date):
+        if isinstance(value, (bool, datetime | date)):
             result = None
         elif isinstance(value, int):
             result = Decimal(value)
@@ -227,9 +235,7 @@ class _Grid:
             except InvalidOperation:
                 result = None
         if result is None or not result.is_finite():
-            self.problems.add(
-                f"expected a number, found “{value}”.", self.name, row, col, field
-            )
+            self.problems.add(f"expected a number, found “{value}”.", self.name, row, col, field)
             return None
         if non_negative and result < 0:
             self.problems.add(f"must not be negative (found {result}).", self.name, row, col, field)
@@ -268,13 +274,19 @@ class _Grid:
         if result is None:
             self.problems.add(
                 f"expected coordinates in decimal degrees (e.g. 16.691128), found “{value}”.",
-                self.name, row, col, field,
+                self.name,
+                row,
+                col,
+                field,
             )
             return None
         if not -limit <= result <= limit:
             self.problems.add(
                 f"coordinate {result} is out of range (−{limit} to {limit} degrees).",
-                self.name, row, col, field,
+                self.name,
+                row,
+                col,
+                field,
             )
         return result
 
@@ -305,8 +317,12 @@ def _parse_summary(grid: _Grid, problems: _Problems) -> SummaryCommunication:
     sheet = grid.name
     header = grid.find_first("SEE (direct)")
     if header is None:
-        problems.add("the product table header (“SEE (direct)”) was not found; is this the "
-                     "Commission communication template?", sheet, field="SEE (direct)")
+        problems.add(
+            "the product table header (“SEE (direct)”) was not found; is this the "
+            "Commission communication template?",
+            sheet,
+            field="SEE (direct)",
+        )
         products: tuple[ProductRow, ...] = ()
         header_row = grid.max_row + 1
     else:
@@ -362,8 +378,9 @@ def _parse_installation_block(grid: _Grid, end_row: int, problems: _Problems) ->
         used[label] = nth + 1
         if nth >= len(hits):
             if attr != "country_code" or not hits:
-                problems.add(f"expected label “{label}” not found in the installation details.",
-                             sheet, field=label)
+                problems.add(
+                    f"expected label “{label}” not found in the installation details.", sheet, field=label
+                )
             continue
         row, col = hits[nth]
         vcol = value_col if value_col is not None else col + 3
@@ -380,7 +397,9 @@ def _parse_installation_block(grid: _Grid, end_row: int, problems: _Problems) ->
     return InstallationSummary(**values)
 
 
-def _parse_process_overview(grid: _Grid, end_row: int) -> tuple[tuple[GoodsCategory, ...], tuple[ProcessSummary, ...]]:
+def _parse_process_overview(
+    grid: _Grid, end_row: int
+) -> tuple[tuple[GoodsCategory, ...], tuple[ProcessSummary, ...]]:
     goods: list[GoodsCategory] = []
     hit = grid.find_first(GOODS_HEADER, end=end_row)
     if hit:
@@ -402,10 +421,14 @@ def _parse_process_overview(grid: _Grid, end_row: int) -> tuple[tuple[GoodsCateg
             name = grid.text(r, col)
             if name:
                 included = tuple(t for t in (grid.text(r, c) for c in included_cols) if t)
-                processes.append(ProcessSummary(
-                    id=grid.text(r, col - 1), name=name, category=grid.text(r, cat_col),
-                    included_categories=included,
-                ))
+                processes.append(
+                    ProcessSummary(
+                        id=grid.text(r, col - 1),
+                        name=name,
+                        category=grid.text(r, cat_col),
+                        included_categories=included,
+                    )
+                )
     return tuple(goods), tuple(processes)
 
 
@@ -421,11 +444,18 @@ def _parse_products(grid: _Grid, header_row: int, problems: _Problems) -> tuple[
     for attr in REQUIRED_PRODUCT_ATTRS:
         if attr not in columns:
             label = next(col.label for col in PRODUCT_COLUMNS if col.attr == attr)
-            problems.add(f"expected column “{label}” not found in the product table header (row {header_row}).",
-                         sheet, header_row, None, label)
+            problems.add(
+                f"expected column “{label}” not found in the product table header (row {header_row}).",
+                sheet,
+                header_row,
+                None,
+                label,
+            )
     if any(attr not in columns for attr in REQUIRED_PRODUCT_ATTRS):
         return ()
-    key_cols = [columns[a][0] for a in ("process_name", "cn_code", "product_name", "see_direct") if a in columns]
+    key_cols = [
+        columns[a][0] for a in ("process_name", "cn_code", "product_name", "see_direct") if a in columns
+    ]
     rows = sorted({r for (r, c) in grid.cells if r > header_row and c in key_cols})
     products: list[ProductRow] = []
     for r in rows:
@@ -441,7 +471,7 @@ def _parse_products(grid: _Grid, header_row: int, problems: _Problems) -> tuple[
                 values[spec.unit_attr] = grid.text(r, c + 1)
         if spec_kind_cn := values.get("cn_code", ""):
             values["cn_code"] = re.sub(r"[\s.]", "", spec_kind_cn)
-        products.append(ProductRow(row=r, cells=MappingProxyType(cells), **values))
+        products.append(ProductRow(row=r, cells=CellMap(cells), **values))
     return tuple(products)
 
 
@@ -492,8 +522,10 @@ def _section_rows(grid: _Grid, helper: int | None) -> dict[str, int]:
         if hit:
             starts[key] = hit[0]
     for (r, c), value in grid.cells.items():
-        if isinstance(value, str) and _norm(value).startswith("verifier of the report") and (
-            helper is None or c < helper
+        if (
+            isinstance(value, str)
+            and _norm(value).startswith("verifier of the report")
+            and (helper is None or c < helper)
         ):
             starts.setdefault("verifier", r)
     return starts
@@ -521,7 +553,9 @@ def _parse_inst_data(grid: _Grid, problems: _Problems) -> InstallationData:
         if hit is None:
             return None
         right = grid.right_of(hit[0], hit[1], max_col=helper)
-        return (hit[0], right[0]) if right else (hit[0], hit[1] + 4)
+        if right is None or (isinstance(right[1], str) and right[1].rstrip().endswith(":")):
+            return None  # empty: the next cell is already the following label
+        return hit[0], right[0]
 
     p_start, p_end = section("period")
     for label, attr in (("Start:", "period_start"), ("End:", "period_end")):
@@ -539,8 +573,11 @@ def _parse_inst_data(grid: _Grid, problems: _Problems) -> InstallationData:
                 cells[attr] = grid.ref(*pos)
                 if attr == "country" and helper is not None:
                     code = next(
-                        (grid.text(pos[0], c) for c in grid.rows.get(pos[0], ()) if c >= helper
-                         and re.fullmatch(r"[A-Z]{2}", grid.text(pos[0], c))),
+                        (
+                            grid.text(pos[0], c)
+                            for c in grid.rows.get(pos[0], ())
+                            if c >= helper and re.fullmatch(r"[A-Z]{2}", grid.text(pos[0], c))
+                        ),
                         "",
                     )
                     values["country_code"] = code
@@ -583,14 +620,15 @@ def _parse_inst_data(grid: _Grid, problems: _Problems) -> InstallationData:
         goods=tuple(goods),
         processes=tuple(processes),
         purchased_precursors=tuple(precursors),
-        cells=MappingProxyType(cells),
+        cells=CellMap(cells),
         **values,
     )
 
 
 def _header_cols(grid: _Grid, row: int, helper: int | None) -> dict[str, int]:
     return {
-        _norm(grid.cells[(row, c)]): c for c in reversed(grid.rows.get(row, ()))
+        _norm(grid.cells[(row, c)]): c
+        for c in reversed(grid.rows.get(row, ()))
         if isinstance(grid.cells[(row, c)], str) and (helper is None or c < helper)
     }
 
@@ -614,7 +652,9 @@ def _inst_goods(grid: _Grid, id_hit: tuple[int, int], end: int, helper: int | No
     return result
 
 
-def _inst_processes(grid: _Grid, id_hit: tuple[int, int], end: int, helper: int | None) -> list[ProcessDefinition]:
+def _inst_processes(
+    grid: _Grid, id_hit: tuple[int, int], end: int, helper: int | None
+) -> list[ProcessDefinition]:
     row, id_col = id_hit
     cols = _header_cols(grid, row, helper)
     cat_col = cols.get(_norm(PROCESS_CATEGORY_HEADER), id_col + 1)
@@ -629,11 +669,15 @@ def _inst_processes(grid: _Grid, id_hit: tuple[int, int], end: int, helper: int 
         if category:
             included = tuple(t for t in (grid.text(r, c) for c in range(inc_col, name_col)) if t)
             name = grid.text(r, name_col) or f"{pid} - {category}"
-            result.append(ProcessDefinition(id=pid, category=category, name=name, included_categories=included))
+            result.append(
+                ProcessDefinition(id=pid, category=category, name=name, included_categories=included)
+            )
     return result
 
 
-def _inst_precursors(grid: _Grid, id_hit: tuple[int, int], end: int, helper: int | None) -> list[PurchasedPrecursorDefinition]:
+def _inst_precursors(
+    grid: _Grid, id_hit: tuple[int, int], end: int, helper: int | None
+) -> list[PurchasedPrecursorDefinition]:
     row, id_col = id_hit
     cols = _header_cols(grid, row, helper)
     cat_col = cols.get(_norm("Production process"), id_col + 1)
@@ -648,10 +692,15 @@ def _inst_precursors(grid: _Grid, id_hit: tuple[int, int], end: int, helper: int
         category = grid.text(r, cat_col)
         if category:
             routes = tuple(t for t in (grid.text(r, c) for c in route_cols) if t)
-            result.append(PurchasedPrecursorDefinition(
-                id=pid, category=category, name=grid.text(r, name_col) or f"{pid} - {category}",
-                country_code=grid.text(r, country_col), routes=routes,
-            ))
+            result.append(
+                PurchasedPrecursorDefinition(
+                    id=pid,
+                    category=category,
+                    name=grid.text(r, name_col) or f"{pid} - {category}",
+                    country_code=grid.text(r, country_col),
+                    routes=routes,
+                )
+            )
     return result
 
 
@@ -679,8 +728,9 @@ def _blocks(grid: _Grid, pattern: re.Pattern[str], helper: int | None) -> list[t
 class _Block:
     """Label lookups inside one block of rows of a sheet."""
 
-    def __init__(self, grid: _Grid, title: str, start: int, end: int, helper: int | None,
-                 problems: _Problems) -> None:
+    def __init__(
+        self, grid: _Grid, title: str, start: int, end: int, helper: int | None, problems: _Problems
+    ) -> None:
         self.grid, self.title, self.start, self.end, self.helper = grid, title, start, end, helper
         self.problems = problems
         self.cells: dict[str, str] = {}
@@ -689,8 +739,13 @@ class _Block:
         hit = self.grid.find_first(label, start=after or self.start, end=self.end, max_col=self.helper)
         if hit is None:
             if required:
-                self.problems.add(f"expected label “{label}” not found in the block “{self.title}”.",
-                                  self.grid.name, self.start, None, label)
+                self.problems.add(
+                    f"expected label “{label}” not found in the block “{self.title}”.",
+                    self.grid.name,
+                    self.start,
+                    None,
+                    label,
+                )
             return None
         return hit[0]
 
@@ -706,8 +761,9 @@ class _Block:
         self.cells[attr] = self.grid.ref(row, col)
         return self.grid.text(row, col)
 
-    def listed_amounts(self, first: int, stop: int, name_col: int, amount_col: int,
-                       label: str) -> list[tuple[str, Decimal, int]]:
+    def listed_amounts(
+        self, first: int, stop: int, name_col: int, amount_col: int, label: str
+    ) -> list[tuple[str, Decimal, int]]:
         """(name, amount, row) for the rows of a sub-table with a name and an amount."""
         result = []
         for r in range(first, stop):
@@ -724,7 +780,9 @@ def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _parse_processes(grid: _Grid, problems: _Problems, ids_by_name: dict[str, str]) -> tuple[ProcessData, ...]:
+def _parse_processes(
+    grid: _Grid, problems: _Problems, ids_by_name: dict[str, str]
+) -> tuple[ProcessData, ...]:
     helper = _marker_column(grid)
     result: list[ProcessData] = []
     for number, head_row, head_col, end in _blocks(grid, _PROCESS_BLOCK_RE, helper):
@@ -740,22 +798,26 @@ def _parse_processes(grid: _Grid, problems: _Problems, ids_by_name: dict[str, st
     return tuple(result)
 
 
-def _parse_process_block(block: _Block, number: int, name: str, good: str,
-                         ids_by_name: dict[str, str]) -> ProcessData:
+def _parse_process_block(
+    block: _Block, number: int, name: str, good: str, ids_by_name: dict[str, str]
+) -> ProcessData:
     grid = block.grid
     total_label = "Total production within installation (= denominator for SEE calculation):"
     a_row = block.row_of("Total production levels:", required=True)
     total_row = block.row_of(total_label, required=True)
     amounts_hit = grid.find_first("Amounts", start=a_row or block.start, end=block.end, max_col=block.helper)
     vcol = amounts_hit[1] if amounts_hit else None
-    route_hit = grid.find_first("Production route", start=a_row or block.start, end=block.end, max_col=block.helper)
+    route_hit = grid.find_first(
+        "Production route", start=a_row or block.start, end=block.end, max_col=block.helper
+    )
     exported_hit = grid.find_first("Exported", start=block.start, end=block.end, max_col=block.helper)
     ecol = exported_hit[1] if exported_hit else (vcol + 1 if vcol else None)
     values: dict[str, Any] = {}
 
     routes: list[RouteAmount] = []
     if a_row and total_row and vcol and route_hit:
-        for route, amount, _ in block.listed_amounts(a_row + 1, total_row, route_hit[1], vcol, "production"):
+        for route, amount, r in block.listed_amounts(a_row + 1, total_row, route_hit[1], vcol, "production"):
+            block.cells[f"route:{route}"] = grid.ref(r, vcol)
             routes.append(RouteAmount(route, amount))
     activity_level = sum((r.amount for r in routes), Decimal(0))
     if not routes and total_row and vcol:
@@ -766,57 +828,92 @@ def _parse_process_block(block: _Block, number: int, name: str, good: str,
             block.problems.add(
                 "activity level (total production) is zero; SEE is emissions divided by the activity "
                 "level ([IR2547] Annex III A.3, Eq. 58).",
-                grid.name, total_row, vcol, f"{block.title}: total production",
+                grid.name,
+                total_row,
+                vcol,
+                f"{block.title}: total production",
             )
 
-    values["produced_for_market"] = block.number(block.row_of("Produced for the market"), vcol,
-                                                 "produced_for_market", "produced for the market")
+    values["produced_for_market"] = block.number(
+        block.row_of("Produced for the market"), vcol, "produced_for_market", "produced for the market"
+    )
     consumed_row = block.row_of("Consumed in other 'production processes' within the installation:")
     non_cbam_row = block.row_of("Consumed for non-CBAM goods within the installation:")
     uses: list[PrecursorUse] = []
     if consumed_row and vcol:
-        label_col = grid.find_first("Consumed in other 'production processes' within the installation:",
-                                    start=consumed_row, end=consumed_row + 1)[1]
+        label_col = grid.find_first(
+            "Consumed in other 'production processes' within the installation:",
+            start=consumed_row,
+            end=consumed_row + 1,
+        )[1]
         stop = non_cbam_row or min(consumed_row + 11, block.end)
-        for consumer, amount, r in block.listed_amounts(consumed_row + 1, stop, label_col, vcol, "consumed in"):
+        for consumer, amount, r in block.listed_amounts(
+            consumed_row + 1, stop, label_col, vcol, "consumed in"
+        ):
             block.cells[f"consumed_in:{consumer}"] = grid.ref(r, vcol)
             uses.append(PrecursorUse(consumer, amount))
     values["consumed_in_processes"] = tuple(uses)
-    values["consumed_for_non_cbam"] = block.number(non_cbam_row, vcol, "consumed_for_non_cbam", "non-CBAM goods")
+    values["consumed_for_non_cbam"] = block.number(
+        non_cbam_row, vcol, "consumed_for_non_cbam", "non-CBAM goods"
+    )
 
     select_row = block.row_of("Please select which elements are applicable")
     if select_row:
         heads = _header_cols(grid, select_row - 1, block.helper)
-        for label, attr in (("measurable heat", "heat_relevant"), ("waste gases", "waste_gas_relevant"),
-                            ("indirect emissions", "indirect_relevant")):
+        for label, attr in (
+            ("measurable heat", "heat_relevant"),
+            ("waste gases", "waste_gas_relevant"),
+            ("indirect emissions", "indirect_relevant"),
+        ):
             if label in heads:
                 values[attr] = _flag(grid.get(select_row, heads[label]))
 
     values["direct_emissions_tco2e"] = block.number(
-        block.row_of("Directly attributable emissions (DirEm*)", required=True), vcol,
-        "direct_emissions_tco2e", "DirEm*",
+        block.row_of("Directly attributable emissions (DirEm*)", required=True),
+        vcol,
+        "direct_emissions_tco2e",
+        "DirEm*",
     )
     heat_row = block.row_of("Amount of net measurable heat")
     heat_ef_row = block.row_of("Emissions factor", after=heat_row) if heat_row else None
     values["heat_imported_tj"] = block.number(heat_row, vcol, "heat_imported_tj", "heat imported")
     values["heat_exported_tj"] = block.number(heat_row, ecol, "heat_exported_tj", "heat exported")
-    values["heat_imported_ef_tco2_per_tj"] = block.number(heat_ef_row, vcol, "heat_imported_ef", "heat EF imported")
-    values["heat_exported_ef_tco2_per_tj"] = block.number(heat_ef_row, ecol, "heat_exported_ef", "heat EF exported")
+    values["heat_imported_ef_tco2_per_tj"] = block.number(
+        heat_ef_row, vcol, "heat_imported_ef", "heat EF imported"
+    )
+    values["heat_exported_ef_tco2_per_tj"] = block.number(
+        heat_ef_row, ecol, "heat_exported_ef", "heat EF exported"
+    )
     wg_row = block.row_of("Amount of waste gas")
     wg_ef_row = block.row_of("Emission factor", after=wg_row) if wg_row else None
-    values["waste_gas_imported_tj"] = block.number(wg_row, vcol, "waste_gas_imported_tj", "waste gas imported")
-    values["waste_gas_exported_tj"] = block.number(wg_row, ecol, "waste_gas_exported_tj", "waste gas exported")
-    values["waste_gas_imported_ef_tco2_per_tj"] = block.number(wg_ef_row, vcol, "waste_gas_imported_ef", "waste gas EF")
-    values["waste_gas_exported_ef_tco2_per_tj"] = block.number(wg_ef_row, ecol, "waste_gas_exported_ef", "waste gas EF")
+    values["waste_gas_imported_tj"] = block.number(
+        wg_row, vcol, "waste_gas_imported_tj", "waste gas imported"
+    )
+    values["waste_gas_exported_tj"] = block.number(
+        wg_row, ecol, "waste_gas_exported_tj", "waste gas exported"
+    )
+    values["waste_gas_imported_ef_tco2_per_tj"] = block.number(
+        wg_ef_row, vcol, "waste_gas_imported_ef", "waste gas EF"
+    )
+    values["waste_gas_exported_ef_tco2_per_tj"] = block.number(
+        wg_ef_row, ecol, "waste_gas_exported_ef", "waste gas EF"
+    )
     el_row = block.row_of("Electricity consumption", required=True)
     el_ef_row = block.row_of("Emission factor of the electricity", after=el_row) if el_row else None
-    values["electricity_consumed_mwh"] = block.number(el_row, vcol, "electricity_consumed_mwh", "electricity consumption")
-    values["electricity_ef_tco2_per_mwh"] = block.number(el_ef_row, vcol, "electricity_ef", "electricity emission factor")
-    values["electricity_ef_source"] = block.text(block.row_of("Source of the emission factor", after=el_row), vcol,
-                                                 "electricity_ef_source")
+    values["electricity_consumed_mwh"] = block.number(
+        el_row, vcol, "electricity_consumed_mwh", "electricity consumption"
+    )
+    values["electricity_ef_tco2_per_mwh"] = block.number(
+        el_ef_row, vcol, "electricity_ef", "electricity emission factor"
+    )
+    values["electricity_ef_source"] = block.text(
+        block.row_of("Source of the emission factor", after=el_row), vcol, "electricity_ef_source"
+    )
     exp_row = block.row_of("Amounts exported")
     exp_ef_row = block.row_of("Emission factor of the electricity", after=exp_row) if exp_row else None
-    values["electricity_exported_mwh"] = block.number(exp_row, vcol, "electricity_exported_mwh", "electricity exported")
+    values["electricity_exported_mwh"] = block.number(
+        exp_row, vcol, "electricity_exported_mwh", "electricity exported"
+    )
     values["electricity_exported_ef_tco2_per_mwh"] = block.number(
         exp_ef_row, vcol, "electricity_exported_ef", "exported electricity EF"
     )
@@ -827,12 +924,14 @@ def _parse_process_block(block: _Block, number: int, name: str, good: str,
         aggregated_good=good,
         activity_level=activity_level,
         production_by_route=tuple(routes),
-        cells=MappingProxyType(dict(block.cells)),
+        cells=CellMap(dict(block.cells)),
         **values,
     )
 
 
-def _parse_precursors(grid: _Grid, problems: _Problems, ids_by_name: dict[str, str]) -> tuple[PurchasedPrecursorData, ...]:
+def _parse_precursors(
+    grid: _Grid, problems: _Problems, ids_by_name: dict[str, str]
+) -> tuple[PurchasedPrecursorData, ...]:
     helper = _marker_column(grid)
     result: list[PurchasedPrecursorData] = []
     for number, head_row, head_col, end in _blocks(grid, _PRECURSOR_BLOCK_RE, helper):
@@ -847,14 +946,17 @@ def _parse_precursors(grid: _Grid, problems: _Problems, ids_by_name: dict[str, s
     return tuple(result)
 
 
-def _parse_precursor_block(block: _Block, number: int, name: str, good: str,
-                           ids_by_name: dict[str, str]) -> PurchasedPrecursorData:
+def _parse_precursor_block(
+    block: _Block, number: int, name: str, good: str, ids_by_name: dict[str, str]
+) -> PurchasedPrecursorData:
     grid = block.grid
     a_row = block.row_of("Total purchased levels:", required=True)
     total_row = block.row_of("Total purchase for possible consumption within installation:")
     amounts_hit = grid.find_first("Amounts", start=a_row or block.start, end=block.end, max_col=block.helper)
     vcol = amounts_hit[1] if amounts_hit else None
-    route_hit = grid.find_first("Production route", start=a_row or block.start, end=block.end, max_col=block.helper)
+    route_hit = grid.find_first(
+        "Production route", start=a_row or block.start, end=block.end, max_col=block.helper
+    )
     source_hit = grid.find_first("Source", start=block.start, end=block.end, max_col=block.helper)
     scol = source_hit[1] if source_hit else (vcol + 1 if vcol else None)
     values: dict[str, Any] = {}
@@ -863,7 +965,9 @@ def _parse_precursor_block(block: _Block, number: int, name: str, good: str,
         for route, amount, _ in block.listed_amounts(a_row + 1, total_row, route_hit[1], vcol, "purchased"):
             routes.append(RouteAmount(route, amount))
     values["total_purchased"] = (
-        sum((r.amount for r in routes), Decimal(0)) if routes else block.number(total_row, vcol, "total_purchased", "total purchased")
+        sum((r.amount for r in routes), Decimal(0))
+        if routes
+        else block.number(total_row, vcol, "total_purchased", "total purchased")
     )
     used_label = "Consumed in 'production processes' within the installation:"
     used_row = block.row_of(used_label, required=True)
@@ -884,15 +988,20 @@ def _parse_precursor_block(block: _Block, number: int, name: str, good: str,
     ind_row = block.row_of("Specific embedded indirect emissions (SEE (indirect))")
     values["see_direct"] = block.number(see_row, vcol, "see_direct", "SEE (direct)")
     values["see_direct_source"] = block.text(see_row, scol, "see_direct_source")
-    values["electricity_mwh_per_t"] = block.number(el_row, vcol, "electricity_mwh_per_t", "specific electricity consumption")
+    values["electricity_mwh_per_t"] = block.number(
+        el_row, vcol, "electricity_mwh_per_t", "specific electricity consumption"
+    )
     values["electricity_source"] = block.text(el_row, scol, "electricity_source")
-    values["electricity_ef_tco2_per_mwh"] = block.number(ef_row, vcol, "electricity_ef", "electricity emission factor")
+    values["electricity_ef_tco2_per_mwh"] = block.number(
+        ef_row, vcol, "electricity_ef", "electricity emission factor"
+    )
     values["electricity_ef_source"] = block.text(ef_row, scol, "electricity_ef_source")
     values["see_indirect"] = block.number(ind_row, vcol, "see_indirect", "SEE (indirect)")
     just_row = block.row_of("Justification for use of default values (if relevant):", after=see_row)
     if just_row:
-        label_col = grid.find_first("Justification for use of default values (if relevant):",
-                                    start=just_row, end=just_row + 1)[1]
+        label_col = grid.find_first(
+            "Justification for use of default values (if relevant):", start=just_row, end=just_row + 1
+        )[1]
         right = grid.right_of(just_row, label_col, max_col=block.helper)
         values["default_values_justification"] = grid.text(just_row, right[0]) if right else ""
     return PurchasedPrecursorData(
@@ -901,7 +1010,7 @@ def _parse_precursor_block(block: _Block, number: int, name: str, good: str,
         name=name,
         aggregated_good=good,
         purchased_by_route=tuple(routes),
-        cells=MappingProxyType(dict(block.cells)),
+        cells=CellMap(dict(block.cells)),
         **values,
     )
 
@@ -920,47 +1029,44 @@ def _template_version(grid: _Grid) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def _check_products(summary: SummaryCommunication, problems: _Problems,
-                    annex_i_cn_codes: set[str] | frozenset[str] | None) -> None:
+def _check_products(
+    summary: SummaryCommunication, problems: _Problems, annex_i_cn_codes: set[str] | frozenset[str] | None
+) -> None:
+    """CN codes of Annex I ([R956] Annex I, 8 digits) and plausible, present SEE values."""
     for product in summary.products:
-        cn_cell = product.cells.get("cn_code", "")
-        sheet, _, _ = cn_cell.partition("!")
-        row = product.row
-        col = _col_of(cn_cell)
+        cn_ref = product.cells.get("cn_code", SUMMARY_SHEET)
         code = product.cn_code
         if not _CN_RE.match(code):
-            problems.add(f"CN code “{code}” is not 8 digits.", sheet, row, col, "CN Codes")
+            problems.items.append(Problem.at(cn_ref, f"CN code “{code}” is not 8 digits.", "CN Codes"))
         elif annex_i_cn_codes is not None and code not in annex_i_cn_codes:
-            problems.add(
-                f"CN code {code} is not a good listed in Annex I of Regulation (EU) 2023/956.",
-                sheet, row, col, "CN Codes",
-            )
-        bound = SEE_PLAUSIBLE_MAX[sector_of_cn(code)]
-        for attr, label in (("see_direct", "SEE (direct)"), ("see_indirect", "SEE (indirect)"),
-                            ("see_total", "SEE (total)")):
-            value = getattr(product, attr)
-            if value is not None and value > bound:
-                problems.add(
-                    f"{value} is above the plausible maximum of {bound} tCO2e per unit for "
-                    f"{sector_of_cn(code).replace('_', ' ')} goods; check the unit (t, not kg) and "
-                    "that a specific value (per tonne), not a total, was entered.",
-                    sheet, row, _col_of(product.cells.get(attr, "")), label,
+            problems.items.append(
+                Problem.at(
+                    cn_ref,
+                    f"CN code {code} is not a good listed in Annex I of Regulation (EU) 2023/956.",
+                    "CN Codes",
                 )
-        if product.see_direct is None:
-            problems.add("SEE (direct) is missing.", sheet, row, _col_of(product.cells.get("see_direct", "")),
-                         "SEE (direct)")
-
-
-def _col_of(ref: str) -> int | None:
-    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
-    if "!" not in ref:
-        return None
-    try:
-        letters, _ = coordinate_from_string(ref.rpartition("!")[2])
-    except ValueError:
-        return None
-    return column_index_from_string(letters)
+            )
+        sector = sector_of_cn(code)
+        bound = SEE_PLAUSIBLE_MAX[sector]
+        for attr, label in (
+            ("see_direct", "SEE (direct)"),
+            ("see_indirect", "SEE (indirect)"),
+            ("see_total", "SEE (total)"),
+        ):
+            value = getattr(product, attr)
+            ref = product.cells.get(attr, SUMMARY_SHEET)
+            if value is None and attr == "see_direct":
+                problems.items.append(Problem.at(ref, "SEE (direct) is missing.", label))
+            elif value is not None and value > bound:
+                problems.items.append(
+                    Problem.at(
+                        ref,
+                        f"{value} is above the plausible maximum of {bound} tCO2e per unit for "
+                        f"{sector.replace('_', ' ')} goods; check the unit (t, not kg) and that a specific "
+                        "value (per tonne), not a total, was entered.",
+                        label,
+                    )
+                )
 
 
 # ------------------------------------------------------------------------------------------
@@ -970,8 +1076,7 @@ def _col_of(ref: str) -> int | None:
 
 def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
     too_big = (
-        f"The file is larger than the limit of {max_bytes:,} bytes; the Commission template is "
-        "about 1.3 MB."
+        f"The file is larger than the limit of {max_bytes:,} bytes; the Commission template is about 1.3 MB."
     )
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -984,7 +1089,9 @@ def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
                 raise TemplateError(Problem(too_big, field="file"))
             data = path.read_bytes()
         except OSError as exc:
-            raise TemplateError(Problem(f"The file cannot be read: {exc.strerror or exc}.", field="file")) from None
+            raise TemplateError(
+                Problem(f"The file cannot be read: {exc.strerror or exc}.", field="file")
+            ) from None
     else:
         stream: IO[bytes] = source
         name = str(getattr(source, "name", "") or "")
@@ -992,10 +1099,8 @@ def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
         if isinstance(size, int) and size > max_bytes:
             raise TemplateError(Problem(too_big, field="file"))
         if hasattr(stream, "seek"):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.seek(0)
-            except (OSError, ValueError):
-                pass
         data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise TemplateError(Problem(too_big, field="file"))
@@ -1005,35 +1110,44 @@ def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
 def _open_archive(data: bytes) -> zipfile.ZipFile:
     head = data[:8]
     if head.startswith(_OLE2_MAGIC[:4]):
-        raise TemplateError(Problem(
-            "The file is a password-protected (encrypted) workbook or an old-format .xls file "
-            "(OLE2 compound document). Remove the password and save it as an Excel workbook (.xlsx).",
-            field="file",
-        ))
+        raise TemplateError(
+            Problem(
+                "The file is a password-protected (encrypted) workbook or an old-format .xls file "
+                "(OLE2 compound document). Remove the password and save it as an Excel workbook (.xlsx).",
+                field="file",
+            )
+        )
     if head.startswith(b"%PDF"):
         raise TemplateError(Problem("The file is a PDF, not an Excel workbook (.xlsx).", field="file"))
     if not head.startswith(_ZIP_MAGICS):
-        raise TemplateError(Problem(
-            "The file is not an Excel workbook (.xlsx): it is not a ZIP archive (a CSV, text or other "
-            "file renamed to .xlsx?).",
-            field="file",
-        ))
+        raise TemplateError(
+            Problem(
+                "The file is not an Excel workbook (.xlsx): it is not a ZIP archive (a CSV, text or other "
+                "file renamed to .xlsx?).",
+                field="file",
+            )
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
-        raise TemplateError(Problem(
-            f"The file is a corrupt or truncated ZIP archive and cannot be opened as a workbook ({exc}).",
-            field="file",
-        )) from None
+        raise TemplateError(
+            Problem(
+                f"The file is a corrupt or truncated ZIP archive and cannot be opened as a workbook ({exc}).",
+                field="file",
+            )
+        ) from None
     names = set(archive.namelist())
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise TemplateError(Problem(
-            "The file is a ZIP archive but not an Excel workbook (no xl/workbook.xml).", field="file"
-        ))
+        raise TemplateError(
+            Problem("The file is a ZIP archive but not an Excel workbook (no xl/workbook.xml).", field="file")
+        )
     if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
-        raise TemplateError(Problem(
-            f"The workbook would unpack to more than {MAX_UNCOMPRESSED_BYTES:,} bytes; refused.", field="file"
-        ))
+        raise TemplateError(
+            Problem(
+                f"The workbook would unpack to more than {MAX_UNCOMPRESSED_BYTES:,} bytes; refused.",
+                field="file",
+            )
+        )
     return archive
 
 
@@ -1066,18 +1180,23 @@ def _refuse_dtds(archive: zipfile.ZipFile) -> None:
             with archive.open(info) as part:
                 prolog = part.read(_PROLOG_SCAN_BYTES)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise TemplateError(Problem(
-                f"The workbook is corrupt: part {info.filename} cannot be read ({exc}).", field="file"
-            )) from None
+            raise TemplateError(
+                Problem(
+                    f"The workbook is corrupt: part {info.filename} cannot be read ({exc}).", field="file"
+                )
+            ) from None
         if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
             if sheet_names is None and info.filename != "xl/workbook.xml":
                 sheet_names = _sheet_parts(archive)
             sheet = (sheet_names or {}).get(info.filename, "")
-            problems.append(Problem(
-                f"unsafe XML in part {info.filename}: document type / entity declarations are not "
-                "allowed in a workbook (possible XML bomb); the file was refused.",
-                sheet=sheet, field="file",
-            ))
+            problems.append(
+                Problem(
+                    f"unsafe XML in part {info.filename}: document type / entity declarations are not "
+                    "allowed in a workbook (possible XML bomb); the file was refused.",
+                    sheet=sheet,
+                    field="file",
+                )
+            )
     if problems:
         raise TemplateError(problems)
 
@@ -1087,17 +1206,36 @@ def _load_grids(data: bytes, problems: _Problems) -> tuple[dict[str, _Grid], tup
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except DefusedXmlException as exc:
-        raise TemplateError(Problem(f"unsafe XML in the workbook was refused ({exc}).", field="file")) from None
-    except (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ParseError, EOFError,
-            ValueError, TypeError, OSError) as exc:
+        raise TemplateError(
+            Problem(f"unsafe XML in the workbook was refused ({exc}).", field="file")
+        ) from None
+    except ValueError as exc:
+        if isinstance(exc.__cause__, DefusedXmlException):
+            raise TemplateError(
+                Problem(f"unsafe XML in the workbook was refused ({exc.__cause__}).", field="file")
+            ) from None
+        raise TemplateError(Problem(f"The workbook cannot be opened: {exc}.", field="file")) from None
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        ParseError,
+        EOFError,
+        TypeError,
+        OSError,
+    ) as exc:
         raise TemplateError(Problem(f"The workbook cannot be opened: {exc}.", field="file")) from None
     try:
         sheet_names = tuple(workbook.sheetnames)
         if SUMMARY_SHEET not in sheet_names:
-            raise TemplateError(Problem(
-                f"sheet '{SUMMARY_SHEET}' not found; sheets present: {', '.join(sheet_names) or '(none)'}.",
-                sheet=SUMMARY_SHEET, field="sheet",
-            ))
+            raise TemplateError(
+                Problem(
+                    f"sheet '{SUMMARY_SHEET}' not found; sheets present: {', '.join(sheet_names) or '(none)'}.",
+                    sheet=SUMMARY_SHEET,
+                    field="sheet",
+                )
+            )
         grids = {}
         for name in wanted:
             if name in sheet_names:
@@ -1106,9 +1244,13 @@ def _load_grids(data: bytes, problems: _Problems) -> tuple[dict[str, _Grid], tup
                 grids[name] = _Grid(name, worksheet.iter_rows(values_only=True), problems)
         return grids, sheet_names
     except DefusedXmlException as exc:
-        raise TemplateError(Problem(f"unsafe XML in the workbook was refused ({exc}).", field="file")) from None
+        raise TemplateError(
+            Problem(f"unsafe XML in the workbook was refused ({exc}).", field="file")
+        ) from None
     except (zipfile.BadZipFile, zlib.error, ParseError, EOFError) as exc:
-        raise TemplateError(Problem(f"The workbook is corrupt and cannot be read: {exc}.", field="file")) from None
+        raise TemplateError(
+            Problem(f"The workbook is corrupt and cannot be read: {exc}.", field="file")
+        ) from None
     finally:
         workbook.close()
 
@@ -1140,7 +1282,9 @@ def read_template(
     process_ids = {p.name: p.id for p in installation.processes} if installation else {}
     for item in summary.processes:
         process_ids.setdefault(item.name, item.id)
-    processes = _parse_processes(grids[PROCESS_SHEET], problems, process_ids) if PROCESS_SHEET in grids else ()
+    processes = (
+        _parse_processes(grids[PROCESS_SHEET], problems, process_ids) if PROCESS_SHEET in grids else ()
+    )
     precursor_ids = {p.name: p.id for p in installation.purchased_precursors} if installation else {}
     precursors = (
         _parse_precursors(grids[PRECURSOR_SHEET], problems, precursor_ids) if PRECURSOR_SHEET in grids else ()

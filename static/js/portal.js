@@ -9,6 +9,19 @@
     var detail = event.detail;
     if (detail.successful || !detail.target) return;
     var target = detail.target;
+    var body = document.body.dataset;
+    var status = detail.xhr ? detail.xhr.status : 0;
+    // A polled element whose resource is gone or forbidden (e.g. the organisation was switched in
+    // another tab) stops polling: htmx stops once the element leaves the page.
+    var polling = (detail.elt && detail.elt.getAttribute("hx-trigger") || "").indexOf("every") === 0;
+    if (polling && (status === 403 || status === 404 || status === 410)) {
+      var gone = document.createElement("div");
+      gone.className = "alert alert-secondary";
+      gone.setAttribute("role", "status");
+      gone.textContent = body.msgGone;
+      detail.elt.replaceWith(gone);
+      return;
+    }
     var notice = target.querySelector(":scope > .htmx-error-notice");
     if (!notice) {
       notice = document.createElement("div");
@@ -17,10 +30,7 @@
       target.appendChild(notice);
     }
     // The texts come translated from the page (see base.html).
-    var body = document.body.dataset;
-    notice.textContent = detail.xhr && detail.xhr.status
-      ? body.msgServerError + " (" + detail.xhr.status + ")"
-      : body.msgOffline;
+    notice.textContent = status ? body.msgServerError + " (" + status + ")" : body.msgOffline;
   });
 
   // Forms with data-confirm ask before submitting (e.g. revoking a key).

@@ -120,3 +120,18 @@ def test_export_of_an_empty_selection_is_a_header_only_file(personas, django_cap
     assert job.status == JobStatus.DONE
     assert job.result["rows"] == 0
     assert len(_rows(job)) == 1
+
+
+def test_export_with_unreadable_filters_fails_with_a_readable_error(personas):
+    from cbam_portal.core.jobs import job_run
+
+    from .factories import JobFactory
+
+    job = JobFactory(organisation=personas.organisation, kind="audit_log_export", params={"date_from": "31/12/2026"})
+
+    job_run(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "filters are not valid" in job.error
+    assert "31/12/2026" in job.error

@@ -174,3 +174,21 @@ def test_stale_running_jobs_are_failed_by_the_periodic_sweep(personas):
     fresh.refresh_from_db()
     assert stale.status == JobStatus.FAILED and "stopped responding" in stale.error
     assert fresh.status == JobStatus.RUNNING
+
+
+def test_jobs_never_picked_up_by_a_worker_are_failed_by_the_periodic_sweep(personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cbam_portal.core.tasks import fail_stale_jobs
+
+    lost = JobFactory(organisation=personas.organisation)
+    Job.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    waiting = JobFactory(organisation=personas.organisation)
+
+    assert fail_stale_jobs() == 1
+    lost.refresh_from_db()
+    waiting.refresh_from_db()
+    assert lost.status == JobStatus.FAILED and "never started" in lost.error
+    assert waiting.status == JobStatus.QUEUED

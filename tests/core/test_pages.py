@@ -139,3 +139,16 @@ def test_anonymous_navbar_offers_sign_in_and_sign_up(client):
 
     assert reverse("account_login") in html and reverse("account_signup") in html
     assert reverse("core:job_list") not in html
+
+
+def test_outsiders_dashboard_shows_only_their_own_organisation(personas, test_job_kinds):
+    JobFactory(organisation=personas.organisation, kind="test.crash")
+    AuditEventFactory(organisation=personas.organisation, verb="secret.verb")
+
+    response = login(personas.outsider, personas.other_organisation).get(reverse("core:dashboard"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert personas.other_organisation.name in html
+    assert personas.organisation.name not in html
+    assert "Test crash" not in html and "secret.verb" not in html

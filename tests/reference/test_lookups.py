@@ -185,3 +185,29 @@ def test_certificate_price_on_a_day_of_the_first_quarter(reference_data):
 
     assert selectors.certificate_price_on(dt.date(2026, 2, 15)).price_eur == Decimal("75.36")
     assert selectors.certificate_price_on(dt.date(2026, 10, 1)) is None
+
+
+@pytest.mark.parametrize("module", ["codes.py", "countries.py"])
+def test_the_pure_rule_modules_do_not_import_django(module):
+    import ast
+    from pathlib import Path
+
+    import cbam_portal.reference as package
+
+    tree = ast.parse((Path(package.__file__).parent / module).read_text())
+    imported = [
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
+    ]
+    assert not [name for name in imported if name.startswith("django")]
+
+
+@pytest.mark.django_db
+def test_a_dataset_of_another_kind_is_refused(reference_data):
+    cn_goods = selectors.dataset_get("cn_goods")
+    with pytest.raises(selectors.DatasetMissing, match="is not a"):
+        selectors.benchmarks_for("72081000", dataset=cn_goods)
+    with pytest.raises(selectors.DatasetMissing, match=f"No CBAM benchmarks .* dataset #{cn_goods.pk}"):
+        selectors.benchmarks_for("72081000", dataset_id=cn_goods.pk)

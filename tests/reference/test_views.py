@@ -85,8 +85,9 @@ def test_cn_detail_shows_coverage_values_and_benchmarks(
     assert "Covered by CBAM (Annex I)" in html
     assert "Yes: only direct emissions count" in html
     assert "Iron or steel products" in html
-    assert '<td class="num">3.187000</td>' in html  # China, keyed 7208
-    assert '<td class="num">1.370000</td>' in html  # Column B route C
+    assert '<td class="num">3.187</td>' in html  # China, keyed 7208
+    assert '<td class="num">3.506</td>' in html  # 2026, incl. mark-up
+    assert '<td class="num">1.370</td>' in html  # Column B route C
     assert "Other Countries and Territories" in html
 
 
@@ -96,6 +97,8 @@ def test_cn_detail_of_a_cement_good_shows_clinker_unit_and_indirect(reference_da
     assert "t clinker" in html
     assert "No: direct and indirect emissions count." in html
     assert "Grey clinker" in html and "White clinker" in html
+    assert 'data-testid="precursor-defaults-table"' in html
+    assert '<td class="num">1.440</td>' in html  # grey clinker, highest default as a precursor
 
 
 def test_cn_detail_filters_by_country_keeping_the_fallback_row(reference_data, clients):
@@ -149,3 +152,15 @@ def test_index_reflects_a_factor_edited_in_the_admin(reference_data, clients):
     assert (
         '<td class="num">0.01</td>' in clients["anonymous"].get(reverse("reference:index")).content.decode()
     )
+
+
+def test_refnum_shows_stored_precision_but_at_least_the_annex_decimals():
+    from decimal import Decimal
+
+    from cbam_portal.reference.templatetags.reference_format import refnum
+
+    assert refnum(Decimal("3.187000")) == "3.187"
+    assert refnum(Decimal("3.186893")) == "3.186893"
+    assert refnum(Decimal("0.870000")) == "0.870"
+    assert refnum(Decimal("1.000000"), 1) == "1.0"
+    assert refnum(None) == "–"

@@ -52,6 +52,11 @@ ROUTE_RE = re.compile(r"^\([A-Z0-9]\)(?:\s*/?\s*\([A-Z0-9]\))*$")
 PRODUCTION_YEARS = {"1": "2026-2027", "2": "2028-2030"}
 
 
+def _sheet_list(workbook) -> str:
+    names = workbook.sheetnames
+    return ", ".join(names[:8]) + (f", … ({len(names)} sheets)" if len(names) > 8 else "")
+
+
 def _col(index: int) -> str:
     return chr(ord("A") + index)
 
@@ -140,7 +145,7 @@ def _version(workbook, sheet_names: tuple[str, ...]) -> str:
                     f"sheet '{sheet.title}', cell A3: expected a version number, found none"
                 )
             return version
-    raise ReferenceDataError(f"sheet '{sheet_names[0]}' is missing (found: {', '.join(workbook.sheetnames)})")
+    raise ReferenceDataError(f"sheet '{sheet_names[0]}' is missing (found: {_sheet_list(workbook)})")
 
 
 def _route(sheet_name: str, ref: str, value, errors: list[str]) -> tuple[str, str]:
@@ -292,9 +297,7 @@ def parse_benchmarks_workbook(path: Path | str) -> ParsedDataset:
     try:
         version = _version(workbook, ("Version history",))
         if BM_SHEET not in workbook.sheetnames:
-            raise ReferenceDataError(
-                f"sheet '{BM_SHEET}' is missing (found: {', '.join(workbook.sheetnames)})"
-            )
+            raise ReferenceDataError(f"sheet '{BM_SHEET}' is missing (found: {_sheet_list(workbook)})")
         parsed = ParsedDataset(
             kind=DatasetKind.BENCHMARKS,
             legal_act="Implementing Regulation (EU) 2025/2620 Annex",
