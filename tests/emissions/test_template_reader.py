@@ -286,6 +286,28 @@ def test_a_truncated_workbook_is_refused(tmp_path):
         read_template(path)
 
 
+def test_a_workbook_with_a_damaged_sheet_is_refused(tmp_path):
+    source = example(CEMENT)
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(_sheet_part(archive, "Summary_Communication"))
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + info.compress_size // 3, start + info.compress_size // 3 + 64):
+        data[i] ^= 0xFF
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(TemplateError, match="corrupt"):
+        read_template(path)
+
+
+def test_a_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch):
+    monkeypatch.setattr("emissions.template.reader.MAX_UNCOMPRESSED_BYTES", 1_000_000)
+
+    with pytest.raises(TemplateError, match="would unpack to more than 1,000,000 bytes"):
+        read_template(example(CEMENT))
+
+
 def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
     path = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
@@ -302,6 +324,15 @@ def test_a_file_larger_than_max_bytes_is_refused_before_parsing(tmp_path):
         read_template(path, max_bytes=1_000_000)
     with pytest.raises(TemplateError, match="larger than the limit"):
         read_template(io.BytesIO(path.read_bytes()), max_bytes=1_000_000)
+
+    class Upload(io.BytesIO):  # like Django's UploadedFile: the size is known before reading
+        size = 50_000_000
+
+        def read(self, *args):
+            raise AssertionError("must not be read")
+
+    with pytest.raises(TemplateError, match="larger than the limit"):
+        read_template(Upload(), max_bytes=1_000_000)
 
 
 def test_a_workbook_without_summary_communication_names_the_sheets_present(tmp_path):

@@ -1,7 +1,6 @@
 """The management command on an empty database (no module-wide data here)."""
 
 import io
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,11 +11,9 @@ from cbam_portal.reference.models import CnGood, Dataset, DefaultValue
 pytestmark = pytest.mark.django_db
 
 
-def test_full_load_takes_only_a_few_seconds_and_prints_progress():
+def test_full_load_prints_progress_for_every_dataset():
     out = io.StringIO()
-    started = time.monotonic()
     call_command("load_reference_data", stdout=out)
-    assert time.monotonic() - started < 15
     assert CnGood.objects.count() == 569
     assert "Default values (IR 2025/2621 Annex I): loaded 11391 rows as dataset" in out.getvalue()
     assert "Countries: " in out.getvalue()
