@@ -4,6 +4,7 @@ users for every role. Safe to run again: existing demo data is kept and the cred
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from cbam_portal.accounts import services as accounts
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
@@ -37,8 +38,10 @@ class Command(BaseCommand):
     help = "Create demo organisations and users (idempotent) and print how to sign in."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            created = self._seed()
+        # Demo members are invited and accept at once: their invitation e-mails would only be noise.
+        with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
+            with transaction.atomic():
+                created = self._seed()
         self.stdout.write(self.style.SUCCESS("Demo data " + ("created." if created else "already present.")))
         self.stdout.write("")
         self.stdout.write(f"Sign in at http://127.0.0.1:8000/accounts/login/ — every demo user's password is: {DEMO_PASSWORD}")

@@ -1,0 +1,43 @@
+from io import StringIO
+
+from django.core.management import call_command
+
+from cbam_portal.accounts.access import access_for
+from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
+from cbam_portal.accounts.policy import Capability
+from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD, USERS
+
+
+def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_importers(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    assert Organisation.objects.filter(kind=OrganisationKind.DECLARANT, represented_by__isnull=True).count() == 1
+    assert Organisation.objects.filter(kind=OrganisationKind.OPERATOR).count() == 1
+    representative = Organisation.objects.get(kind=OrganisationKind.REPRESENTATIVE)
+    importers = list(representative.represents.all())
+    assert len(importers) == 2 and all(i.eori for i in importers)
+    assert {m.role for m in Membership.objects.all()} == {"admin", "preparer", "reviewer", "viewer"}
+
+    clara = Membership.objects.get(user__email="clara.customs@lowlands.example").user
+    for importer in importers:
+        assert access_for(clara, importer.pk).can(Capability.EDIT)
+
+    text = out.getvalue()
+    assert DEMO_PASSWORD in text
+    for email, *_ in USERS:
+        assert email in text
+
+
+def test_seed_demo_run_twice_keeps_the_data_and_prints_the_credentials_again(db):
+    call_command("seed_demo", stdout=StringIO())
+    before = Membership.objects.count()
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Membership.objects.count() == before
+    assert "already present" in out.getvalue()
+
+
+def test_demo_users_can_sign_in_with_the_printed_password(client, db):
+    call_command("seed_demo", stdout=StringIO())
+    assert client.login(email="rita.reviewer@rheinstahl.example", password=DEMO_PASSWORD)
