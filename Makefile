@@ -11,13 +11,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean
+.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template
 
 help:
 	@echo "make demo    install, migrate, load reference data, seed demo users and serve on http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint    ruff"
 	@echo "make worker / make beat   Celery worker / scheduler (needs CELERY_BROKER_URL)"
+	@echo "make bench-template       time parsing the Commission communication template examples"
 
 $(STAMP): pyproject.toml
 	@echo "==> Checking Python ($(PYTHON))"
@@ -70,6 +71,9 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	@$(VENV)/bin/celery -A cbam_portal beat -l info
+
+bench-template: $(STAMP)
+	@$(PY) bench/template_read.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

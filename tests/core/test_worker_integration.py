@@ -49,9 +49,11 @@ def celery_over_redis(settings):
     from cbam_portal.celery import app
 
     queue = f"cbam-test-{uuid.uuid4().hex}"
+    # Save before touching Django settings: app.conf reads them lazily, and restoring a value read
+    # after the change would pin the test value for every later test in this process.
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = BROKER_URL
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
     app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=queue)
     _forget_connections(app)
     try:
