@@ -39,9 +39,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Demo members are invited and accept at once: their invitation e-mails would only be noise.
-        with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
-            with transaction.atomic():
-                created = self._seed()
+        quiet = override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}})
+        with quiet, transaction.atomic():
+            created = self._seed()
         self.stdout.write(self.style.SUCCESS("Demo data " + ("created." if created else "already present.")))
         self.stdout.write("")
         self.stdout.write(f"Sign in at http://127.0.0.1:8000/accounts/login/ — every demo user's password is: {DEMO_PASSWORD}")
