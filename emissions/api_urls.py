@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("emissions.api.installations")),
+    path("", include("emissions.api.reports")),
+    path("", include("emissions.api.sharing")),
+]

@@ -1,3 +1,9 @@
+from django.urls import include, path
+
 app_name = "emissions"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("emissions.views.installations")),
+    path("", include("emissions.views.reports")),
+    path("", include("emissions.views.sharing")),
+]

@@ -1,1 +1,0 @@
-"""DRF views and serializers for emissions (built in later issues)."""

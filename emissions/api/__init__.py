@@ -1,0 +1,1 @@
+"""DRF views and serializers of the operator side, one module per area."""

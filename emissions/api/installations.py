@@ -1,0 +1,3 @@
+"""API: installations."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: reports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: sharing."""
+
+urlpatterns: list = []

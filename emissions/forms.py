@@ -1,1 +1,0 @@
-"""forms for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""Forms of the operator side, one module per area."""

@@ -1,0 +1,1 @@
+"""forms: installations (see the package docstring)."""

@@ -1,0 +1,1 @@
+"""forms: reports (see the package docstring)."""

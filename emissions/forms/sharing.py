@@ -1,0 +1,1 @@
+"""forms: sharing (see the package docstring)."""

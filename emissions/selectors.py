@@ -1,1 +1,0 @@
-"""selectors for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""selectors: installations (see the package docstring)."""

@@ -1,0 +1,1 @@
+"""selectors: reports (see the package docstring)."""

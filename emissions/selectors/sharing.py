@@ -1,0 +1,1 @@
+"""selectors: sharing (see the package docstring)."""

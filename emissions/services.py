@@ -1,1 +1,0 @@
-"""services for emissions (built in later issues)."""

@@ -1,0 +1,1 @@
+"""services: installations (see the package docstring)."""

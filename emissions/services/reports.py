@@ -1,0 +1,1 @@
+"""services: reports (see the package docstring)."""

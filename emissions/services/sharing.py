@@ -1,0 +1,1 @@
+"""services: sharing (see the package docstring)."""

@@ -1,1 +1,0 @@
-"""views for emissions (built in later issues)."""

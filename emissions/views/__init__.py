@@ -1,0 +1,1 @@
+"""Views of the operator side, one module per area."""

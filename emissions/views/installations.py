@@ -1,0 +1,3 @@
+"""Views: installations."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: sharing."""
+
+urlpatterns: list = []
