@@ -221,6 +221,9 @@ class InternalPrecursor(models.Model):
             models.CheckConstraint(condition=~Q(process=models.F("source_process")), name="internal_precursor_not_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} from {self.source_process_id} into {self.process_id}"
+
 
 class CarbonPriceDue(models.Model):
     """Carbon price due in the country of production (Reg 2023/956 Art 9; template F_Tools)."""
@@ -239,6 +242,9 @@ class CarbonPriceDue(models.Model):
 
     class Meta:
         ordering = ["report", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.amount_per_t} {self.currency}/t"
 
 
 class GoodResult(models.Model):
@@ -262,6 +268,9 @@ class GoodResult(models.Model):
         ordering = ["report", "process__key", "cn_code"]
         constraints = [models.UniqueConstraint(fields=["report", "process", "cn_code"], name="result_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.cn_code}: SEE {self.see_total}"
+
 
 class SharingGrant(models.Model):
     """An operator lets a declarant read an installation's submitted reports. Revocable."""
@@ -282,6 +291,9 @@ class SharingGrant(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.installation} shared with {self.declarant}"
+
 
 class ReportAccess(models.Model):
     """Who of a declarant opened which shared report, and when (shown to the operator)."""
@@ -294,6 +306,9 @@ class ReportAccess(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.declarant} viewed {self.report} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DataRequestStatus(models.TextChoices):
@@ -347,3 +362,6 @@ class DataRequestEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
