@@ -50,11 +50,11 @@ reference: migrate
 
 seed: reference
 	@echo "==> Seeding demo organisations and users"
-	@$(PY) manage.py seed_demo
+	@PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py seed_demo
 
 demo: seed
 	@echo "==> Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: check-system
 	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)

@@ -1,10 +1,12 @@
 """Seed a demo: a declarant, an operator, a customs representative acting for two importers, and
 users for every role. Safe to run again: existing demo data is kept and the credentials printed."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.urls import reverse
 
 from cbam_portal.accounts import services as accounts
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
@@ -44,7 +46,8 @@ class Command(BaseCommand):
             created = self._seed()
         self.stdout.write(self.style.SUCCESS("Demo data " + ("created." if created else "already present.")))
         self.stdout.write("")
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/accounts/login/ — every demo user's password is: {DEMO_PASSWORD}")
+        login_url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("account_login")
+        self.stdout.write(f"Sign in at {login_url} with any of these users; every demo password is: {DEMO_PASSWORD}")
         width = max(len(u[0]) for u in USERS)
         for email, _name, org_key, role, what in USERS:
             self.stdout.write(f"  {email.ljust(width)}  {role:<9} {org_key:<15} {what}")
