@@ -219,6 +219,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "cbam_portal.accounts.policy.Role",
         "ApiKeyRoleEnum": [("preparer", "Preparer"), ("viewer", "Viewer")],
+        "JobStatusEnum": "cbam_portal.core.models.JobStatus",
+        "ReportStatusEnum": "emissions.models.ReportStatus",
+        "DataRequestStatusEnum": "emissions.models.DataRequestStatus",
     },
 }
 

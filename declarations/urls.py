@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "declarations"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("declarations.views.assess")),
+]

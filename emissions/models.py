@@ -259,6 +259,8 @@ class GoodResult(models.Model):
     see_total = intensity_field(_("SEE total"))
     default_share = models.DecimalField(max_digits=12, decimal_places=10, default=0)
     embedded_electricity_mwh_per_unit = intensity_field(_("embedded electricity (MWh per unit)"), default=0)
+    annex_ii = models.BooleanField(_("Annex II good (direct emissions only)"), default=False)
+    see_obligation = intensity_field(_("SEE counted for the obligation"), null=True, blank=True)
     template_see_direct = intensity_field(_("template SEE direct"), null=True, blank=True)
     template_see_indirect = intensity_field(_("template SEE indirect"), null=True, blank=True)
     template_see_total = intensity_field(_("template SEE total"), null=True, blank=True)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("emissions.views.installations")),
     path("", include("emissions.views.reports")),
     path("", include("emissions.views.sharing")),
+    path("", include("emissions.views.template_import")),
 ]

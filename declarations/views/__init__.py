@@ -1,0 +1,1 @@
+"""Package: one module per feature."""
