@@ -112,7 +112,8 @@ class DatasetRef:
 
     @property
     def label(self) -> str:
-        return f"{self.legal_act} {self.version} (#{self.id})"
+        name = self.legal_act if self.version in self.legal_act else f"{self.legal_act} {self.version}"
+        return f"{name} (#{self.id})"
 
 
 @dataclass(frozen=True)

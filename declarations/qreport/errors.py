@@ -67,4 +67,6 @@ class QReportError(ValueError):
         if more > 0:
             shown += f"; and {more} more"
         count = len(self.problems)
-        super().__init__(f"The quarterly report cannot be read ({count} problem{'s' * (count != 1)}): {shown}")
+        super().__init__(
+            f"The quarterly report cannot be read ({count} problem{'s' * (count != 1)}): {shown}"
+        )

@@ -385,7 +385,9 @@ def suppliers_from_qreport(report: QReport) -> SupplierSummary:
     and keep every source location. Order is that of first appearance; for an operator or
     installation reported several times, the first occurrence's name and address are kept.
     """
-    operators: dict[str, tuple[Operator, dict[str, tuple[Installation, dict[tuple[object, ...], SupplierGood]]]]] = {}
+    operators: dict[
+        str, tuple[Operator, dict[str, tuple[Installation, dict[tuple[object, ...], SupplierGood]]]]
+    ] = {}
     unattributed: dict[tuple[object, ...], SupplierGood] = {}
     for imported in report.imported_goods:
         for emissions in imported.goods_emissions:
@@ -400,13 +402,17 @@ def suppliers_from_qreport(report: QReport) -> SupplierSummary:
                 see_indirect=emissions.indirect.specific_embedded_emissions if emissions.indirect else None,
                 see_measurement_unit=emissions.direct.measurement_unit,
                 direct_determination_type=emissions.direct.determination_type,
-                indirect_determination_type=emissions.indirect.determination_type if emissions.indirect else None,
+                indirect_determination_type=emissions.indirect.determination_type
+                if emissions.indirect
+                else None,
                 sources=(emissions.path,),
             )
             if emissions.operator is None or emissions.installation is None:
                 _merge(unattributed, line)
                 continue
-            _operator, installations = operators.setdefault(emissions.operator.operator_id, (emissions.operator, {}))
+            _operator, installations = operators.setdefault(
+                emissions.operator.operator_id, (emissions.operator, {})
+            )
             _installation, goods = installations.setdefault(
                 emissions.installation.installation_id, (emissions.installation, {})
             )

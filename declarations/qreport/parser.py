@@ -65,7 +65,15 @@ from .model import (
     QualifyingParameter,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "NAMESPACE", "Source", "element_path", "load_xml", "parse_qreport", "read_source"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "NAMESPACE",
+    "Source",
+    "element_path",
+    "load_xml",
+    "parse_qreport",
+    "read_source",
+]
 
 NAMESPACE = "http://xmlns.ec.eu/BusinessObjects/CBAM/Types/V1"
 ROOT = "QReport"
@@ -131,7 +139,9 @@ def read_source(source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             with path.open("rb") as handle:
                 data = handle.read(max_bytes + 1)
         except OSError as exc:
-            raise QReportError([Problem(DOCUMENT, f"The file cannot be read: {exc.strerror or exc}.")]) from None
+            raise QReportError(
+                [Problem(DOCUMENT, f"The file cannot be read: {exc.strerror or exc}.")]
+            ) from None
     else:
         declared = getattr(source, "size", None)
         if isinstance(declared, int) and declared > max_bytes:
@@ -180,7 +190,9 @@ def load_xml(data: bytes) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, None)
         message = _LXML_POSITION.sub("", exc.msg or str(exc)).rstrip(".")
-        raise QReportError([Problem(DOCUMENT, f"The file is not well-formed XML: {message}.", line, column)]) from None
+        raise QReportError(
+            [Problem(DOCUMENT, f"The file is not well-formed XML: {message}.", line, column)]
+        ) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:  # second line of defence
         raise QReportError([Problem(DOCUMENT, "The file contains a DOCTYPE declaration and is refused.")])
@@ -322,7 +334,14 @@ class _Reader:
         return self._value(parent, path, name, convert, "a whole number", required)
 
     def code(
-        self, parent: etree._Element, path: str, name: str, pattern: re.Pattern[str], what: str, *, required: bool = False
+        self,
+        parent: etree._Element,
+        path: str,
+        name: str,
+        pattern: re.Pattern[str],
+        what: str,
+        *,
+        required: bool = False,
     ) -> str | None:
         def convert(text: str) -> str:
             if not pattern.fullmatch(text):
@@ -335,7 +354,9 @@ class _Reader:
         return self.code(parent, path, name, _COUNTRY, "a 2-letter country code (e.g. TR)", required=required)
 
     def datetime(self, parent: etree._Element, path: str, name: str) -> datetime | None:
-        return self._value(parent, path, name, datetime.fromisoformat, "a date and time (e.g. 2023-08-08T08:21:14Z)", False)
+        return self._value(
+            parent, path, name, datetime.fromisoformat, "a date and time (e.g. 2023-08-08T08:21:14Z)", False
+        )
 
     @staticmethod
     def need(value: _T | None) -> _T:
@@ -371,7 +392,9 @@ class _Reader:
             return None
         return Address(country=country, **fields)
 
-    def party(self, parent: etree._Element, path: str, name: str, address_name: str, *, required: bool) -> Party | None:
+    def party(
+        self, parent: etree._Element, path: str, name: str, address_name: str, *, required: bool
+    ) -> Party | None:
         element, p = self.child(parent, path, name, required=required)
         if element is None:
             return None
@@ -389,16 +412,22 @@ class _Reader:
         element, p = self.child(parent, path, name, required=True)
         return None if element is None else self.measure_element(element, p, with_indicator=with_indicator)
 
-    def measure_element(self, element: etree._Element, p: str, *, with_indicator: bool = False) -> Measure | None:
+    def measure_element(
+        self, element: etree._Element, p: str, *, with_indicator: bool = False
+    ) -> Measure | None:
         indicator = self.whole(element, p, "Indicator", required=True) if with_indicator else None
         net_mass = self.decimal(element, p, "NetMass", non_negative=True)
         supplementary = self.decimal(element, p, "SupplementaryUnits", non_negative=True)
         unit = self.text(element, p, "MeasurementUnit", required=True)
         if unit is None or (with_indicator and indicator is None):
             return None
-        return Measure(net_mass=net_mass, supplementary_units=supplementary, measurement_unit=unit, indicator=indicator)
+        return Measure(
+            net_mass=net_mass, supplementary_units=supplementary, measurement_unit=unit, indicator=indicator
+        )
 
-    def totals(self, parent: etree._Element, path: str, name: str, *, per_unit: bool) -> EmissionsTotals | None:
+    def totals(
+        self, parent: etree._Element, path: str, name: str, *, per_unit: bool
+    ) -> EmissionsTotals | None:
         element, p = self.child(parent, path, name, required=True)
         if element is None:
             return None
@@ -437,7 +466,9 @@ class _Reader:
         elif re.fullmatch(r"\d{8}", cn_digits):
             # Some reports (including the Commission's sample) repeat the full CN code here.
             if not cn_digits.startswith(hs_digits):
-                self.problem(f"{p}/CnCode", f"“{cn_code}” does not start with the HS code {hs_digits}.", element)
+                self.problem(
+                    f"{p}/CnCode", f"“{cn_code}” does not start with the HS code {hs_digits}.", element
+                )
                 return None
             cn8 = cn_digits
         else:
@@ -462,7 +493,9 @@ class _Reader:
             for measure, measure_path in self.children(element, p, "MeasureProcedureImported", required=True)
         ]
         special, special_path = self.child(element, p, "SpecialReferences")
-        special_text = self.text(special, special_path, "AdditionalInformation") if special is not None else None
+        special_text = (
+            self.text(special, special_path, "AdditionalInformation") if special is not None else None
+        )
         if sequence is None or procedure is None or not measures or None in measures:
             return None
         return ImportedQuantity(
@@ -508,14 +541,18 @@ class _Reader:
                 "plot_parcel_number": self.text(address_element, a, "PlotParcelNumber"),
                 "unlocode": self.text(address_element, a, "UNLOCODE"),
                 "latitude": self.decimal(address_element, a, "Latitude", bounds=(Decimal(-90), Decimal(90))),
-                "longitude": self.decimal(address_element, a, "Longitude", bounds=(Decimal(-180), Decimal(180))),
+                "longitude": self.decimal(
+                    address_element, a, "Longitude", bounds=(Decimal(-180), Decimal(180))
+                ),
                 "coordinates_type": self.text(address_element, a, "CoordinatesType"),
             }
             if country is not None:
                 address = InstallationAddress(country=country, **fields)
         if installation_id is None or name is None:
             return None
-        return Installation(installation_id=installation_id, name=name, economic_activity=activity, address=address)
+        return Installation(
+            installation_id=installation_id, name=name, economic_activity=activity, address=address
+        )
 
     def direct(self, element: etree._Element, p: str) -> DirectEmissions:
         return DirectEmissions(
@@ -573,7 +610,16 @@ class _Reader:
             if sequence is None or parameter_id is None or value is None:
                 continue
             result.append(
-                QualifyingParameter(sequence, determination, parameter_id, parameter_name, description, value_type, value, info)
+                QualifyingParameter(
+                    sequence,
+                    determination,
+                    parameter_id,
+                    parameter_name,
+                    description,
+                    value_type,
+                    value,
+                    info,
+                )
             )
         return tuple(result)
 
@@ -594,7 +640,9 @@ class _Reader:
         instrument = self.text(element, p, "InstrumentType", required=True)
         legal_act = self.text(element, p, "LegalActDescription")
         amount = self.decimal(element, p, "Amount", required=True)
-        currency = self.code(element, p, "Currency", _CURRENCY, "a 3-letter currency code (e.g. USD)", required=True)
+        currency = self.code(
+            element, p, "Currency", _CURRENCY, "a 3-letter currency code (e.g. USD)", required=True
+        )
         exchange_rate = self.text(element, p, "ExchangeRate")
         amount_eur = self.decimal(element, p, "EURO", required=True)
         country = self.country(element, p, "Country", required=True)
@@ -611,7 +659,11 @@ class _Reader:
             measure = self.measure_element(measure_element, mp) if measure_element is not None else None
             if None in (product_sequence, product_type, covered, free):
                 continue
-            products.append(ProductCovered(product_sequence, product_type, cn, covered, free, supplementary, info, measure))
+            products.append(
+                ProductCovered(
+                    product_sequence, product_type, cn, covered, free, supplementary, info, measure
+                )
+            )
         try:
             return CarbonPriceDue(
                 sequence_number=self.need(sequence),
@@ -633,16 +685,23 @@ class _Reader:
         operator_element, op = self.child(element, p, "InstallationOperator")
         operator = self.operator(operator_element, op) if operator_element is not None else None
         installation_element, ip = self.child(element, p, "Installation")
-        installation = self.installation(installation_element, ip) if installation_element is not None else None
+        installation = (
+            self.installation(installation_element, ip) if installation_element is not None else None
+        )
         produced = self.measure(element, p, "ProducedMeasure")
         installation_emissions = self.totals(element, p, "InstallationEmissions", per_unit=False)
         direct_element, dp = self.child(element, p, "DirectEmissions", required=True)
         direct = self.direct(direct_element, dp) if direct_element is not None else None
         indirect_element, xp = self.child(element, p, "IndirectEmissions")
         indirect = self.indirect(indirect_element, xp) if indirect_element is not None else None
-        methods = [self.production_method(m, mp) for m, mp in self.children(element, p, "ProdMethodQualifyingParams")]
+        methods = [
+            self.production_method(m, mp) for m, mp in self.children(element, p, "ProdMethodQualifyingParams")
+        ]
         prices = [self.carbon_price(c, cp) for c, cp in self.children(element, p, "CarbonPriceDue")]
-        remarks = [self.text(r, rp, "AdditionalInformation") for r, rp in self.children(element, p, "RemarksEmissions")]
+        remarks = [
+            self.text(r, rp, "AdditionalInformation")
+            for r, rp in self.children(element, p, "RemarksEmissions")
+        ]
         try:
             return GoodsEmissions(
                 sequence_number=self.need(sequence),
@@ -667,13 +726,26 @@ class _Reader:
         importer = self.party(element, p, "Importer", "ImporterAddress", required=False)
         commodity = self.commodity(element, p)
         origin_element, origin_path = self.child(element, p, "OriginCountry", required=True)
-        origin = self.country(origin_element, origin_path, "Country", required=True) if origin_element is not None else None
-        quantities = [self.quantity(q, qp) for q, qp in self.children(element, p, "ImportedQuantity", required=True)]
+        origin = (
+            self.country(origin_element, origin_path, "Country", required=True)
+            if origin_element is not None
+            else None
+        )
+        quantities = [
+            self.quantity(q, qp) for q, qp in self.children(element, p, "ImportedQuantity", required=True)
+        ]
         measure_imported = self.measure(element, p, "MeasureImported")
         total = self.totals(element, p, "TotalEmissions", per_unit=True)
         remarks_element, remarks_path = self.child(element, p, "Remarks")
-        remarks = self.text(remarks_element, remarks_path, "AdditionalInformation") if remarks_element is not None else None
-        emissions = [self.goods_emissions(g, gp) for g, gp in self.children(element, p, "GoodsEmissions", required=True)]
+        remarks = (
+            self.text(remarks_element, remarks_path, "AdditionalInformation")
+            if remarks_element is not None
+            else None
+        )
+        emissions = [
+            self.goods_emissions(g, gp)
+            for g, gp in self.children(element, p, "GoodsEmissions", required=True)
+        ]
         if None in quantities or None in emissions:
             return None
         try:
@@ -707,10 +779,16 @@ class _Reader:
         importer = self.party(root, p, "Importer", "ImporterAddress", required=False)
         authority_element, authority_path = self.child(root, p, "NationalCompetentAuth")
         authority = (
-            self.text(authority_element, authority_path, "ReferenceNumber") if authority_element is not None else None
+            self.text(authority_element, authority_path, "ReferenceNumber")
+            if authority_element is not None
+            else None
         )
         remarks_element, remarks_path = self.child(root, p, "Remarks")
-        remarks = self.text(remarks_element, remarks_path, "AdditionalInformation") if remarks_element is not None else None
+        remarks = (
+            self.text(remarks_element, remarks_path, "AdditionalInformation")
+            if remarks_element is not None
+            else None
+        )
         goods = [self.imported_good(g, gp) for g, gp in self.children(root, p, "ImportedGood", required=True)]
         if self.problems:
             return None
@@ -737,7 +815,9 @@ def check_root(root: etree._Element) -> None:
     if qname.localname == ROOT and qname.namespace == NAMESPACE:
         return
     if qname.localname == ROOT and qname.namespace is None:
-        message = f'The root element <QReport> has no namespace; a quarterly report declares xmlns="{NAMESPACE}".'
+        message = (
+            f'The root element <QReport> has no namespace; a quarterly report declares xmlns="{NAMESPACE}".'
+        )
     elif qname.localname == ROOT:
         message = f"The root element <QReport> is in the namespace {qname.namespace}, expected {NAMESPACE}."
     else:

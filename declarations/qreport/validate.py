@@ -47,7 +47,9 @@ def _included_locations(xsd_path: Path) -> list[str]:
 def _find_included(xsd_path: Path, location: str, stypes_path: Path | None) -> Path:
     relative = PurePosixPath(location)
     if relative.is_absolute() or ".." in relative.parts or "://" in location or len(relative.parts) != 1:
-        raise ValueError(f"The schema {xsd_path.name} includes “{location}”: only a file next to it is supported.")
+        raise ValueError(
+            f"The schema {xsd_path.name} includes “{location}”: only a file next to it is supported."
+        )
     if stypes_path is not None and location == "stypes.xsd":
         return stypes_path
     candidates = [xsd_path.with_name(location)]
@@ -57,7 +59,9 @@ def _find_included(xsd_path: Path, location: str, stypes_path: Path | None) -> P
         if candidate.is_file():
             return candidate
     looked = ", ".join(c.name for c in candidates)
-    raise FileNotFoundError(f"The schema {xsd_path} includes “{location}”, not found next to it (looked for {looked}).")
+    raise FileNotFoundError(
+        f"The schema {xsd_path} includes “{location}”, not found next to it (looked for {looked})."
+    )
 
 
 def _version(path: Path) -> tuple[str, int, int]:
@@ -66,7 +70,9 @@ def _version(path: Path) -> tuple[str, int, int]:
 
 
 @lru_cache(maxsize=8)
-def _compile(main: tuple[str, int, int], included: tuple[tuple[str, tuple[str, int, int]], ...]) -> xmlschema.XMLSchema:
+def _compile(
+    main: tuple[str, int, int], included: tuple[tuple[str, tuple[str, int, int]], ...]
+) -> xmlschema.XMLSchema:
     with tempfile.TemporaryDirectory(prefix="qreport-xsd-") as folder:
         target = Path(folder) / Path(main[0]).name
         shutil.copyfile(main[0], target)
@@ -77,7 +83,9 @@ def _compile(main: tuple[str, int, int], included: tuple[tuple[str, tuple[str, i
     return schema
 
 
-def schema_for(xsd_path: str | os.PathLike[str], *, stypes_path: str | os.PathLike[str] | None = None) -> xmlschema.XMLSchema:
+def schema_for(
+    xsd_path: str | os.PathLike[str], *, stypes_path: str | os.PathLike[str] | None = None
+) -> xmlschema.XMLSchema:
     """The compiled QReport schema for the main XSD at ``xsd_path`` (cached per file version)."""
     main = Path(xsd_path)
     if not main.is_file():

@@ -13,7 +13,7 @@ from ..forms.assess import AssessForm
 
 @require_http_methods(["GET", "POST"])
 def assess(request):
-    """Form → :func:`declarations.assessment.assess_good` → result panel (a partial for htmx)."""
+    """Form → :func:`declarations.assessment.assess_good` → result panel (form and panel only for htmx)."""
     assessment = None
     if request.method == "POST":
         form = AssessForm(request.POST)
@@ -27,7 +27,7 @@ def assess(request):
     is_htmx = bool(getattr(request, "htmx", False))
     # htmx does not swap 4xx responses by default, so its partial keeps 200 and shows the errors.
     status = 400 if form.is_bound and form.errors and not is_htmx else 200
-    template = "declarations/assess/_result.html" if is_htmx else "declarations/assess/page.html"
+    template = "declarations/assess/_body.html" if is_htmx else "declarations/assess/page.html"
     figures = assessment_as_dict(assessment) if assessment is not None else None
     return render(
         request, template, {"form": form, "assessment": assessment, "figures": figures}, status=status

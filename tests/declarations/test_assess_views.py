@@ -88,11 +88,11 @@ def test_the_floor_is_explained(reference_data, clients, url):  # noqa: F811
     assert "does not offset other goods" in html
 
 
-def test_htmx_gets_only_the_result_panel(reference_data, clients, url):  # noqa: F811
+def test_htmx_gets_only_the_form_and_the_result_panel(reference_data, clients, url):  # noqa: F811
     response = clients["owner"].post(url, EXAMPLE_8, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="assess-result"')
+    assert html.lstrip().startswith('<div class="row g-4" id="assess-body">')
     assert "217.025" in html and "<html" not in html
 
 
@@ -122,7 +122,9 @@ def test_bad_input_is_shown_next_to_the_field(reference_data, clients, url, chan
 def test_bad_input_through_htmx_still_swaps(reference_data, clients, url):  # noqa: F811
     response = clients["anonymous"].post(url, {**EXAMPLE_8, "mass": "0"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert "Net mass (t): Net mass must be greater than zero." in response.content.decode()
+    html = response.content.decode()
+    assert "Net mass (t): Net mass must be greater than zero." in html
+    assert "is-invalid" in html and "<html" not in html
 
 
 def test_an_excluded_country_is_out_of_scope(reference_data, clients, url):  # noqa: F811

@@ -184,7 +184,10 @@ def test_sample_first_installation_is_read_with_operator_methods_and_direct_see(
 def test_sample_second_installation_is_read_with_electricity_and_carbon_price(sample_path):
     second = parse_qreport(sample_path).imported_goods[0].goods_emissions[1]
 
-    assert (second.installation.installation_id, second.installation.name) == ("IN01", "Bursa steel factory INC")
+    assert (second.installation.installation_id, second.installation.name) == (
+        "IN01",
+        "Bursa steel factory INC",
+    )
     assert second.installation.address.postcode == "V7P"
     assert second.produced_measure == Measure(Decimal("2000"), None, "02")
     assert second.installation_emissions.overall_emissions == Decimal("189")
@@ -201,7 +204,12 @@ def test_sample_second_installation_is_read_with_electricity_and_carbon_price(sa
     assert indirect.emission_factor_source_value == "Source of emissions factor value"
     assert second.production_methods[1].indirect_parameters[0].value == "6.3"
     (price,) = second.carbon_prices_due
-    assert (price.sequence_number, price.instrument_type, price.currency, price.country) == (1, "01", "USD", "TR")
+    assert (price.sequence_number, price.instrument_type, price.currency, price.country) == (
+        1,
+        "01",
+        "USD",
+        "TR",
+    )
     assert price.amount == Decimal("500.519")
     assert price.amount_eur == Decimal("592.5")
     assert price.exchange_rate == "USD"  # an..5 text in v17.03, kept as written
@@ -236,7 +244,11 @@ def test_two_cn_digits_are_appended_to_the_hs_code_and_header_totals_are_read(sa
 
 
 def test_lower_case_country_codes_are_upper_cased(sample):
-    report = parse_qreport(sample.replace("<Country>TR</Country>\n        </OriginCountry>", "<Country>tr</Country></OriginCountry>").encode())
+    report = parse_qreport(
+        sample.replace(
+            "<Country>TR</Country>\n        </OriginCountry>", "<Country>tr</Country></OriginCountry>"
+        ).encode()
+    )
 
     assert report.imported_goods[0].origin_country == "TR"
 
@@ -323,7 +335,11 @@ def test_latitude_out_of_range_in_a_second_good_is_located_precisely(sample):
 
 
 def test_a_country_that_is_not_two_letters_is_refused(sample):
-    (problem,) = problems_of(sample.replace("<ProductionCountry>TR</ProductionCountry>", "<ProductionCountry>TUR</ProductionCountry>", 1))
+    (problem,) = problems_of(
+        sample.replace(
+            "<ProductionCountry>TR</ProductionCountry>", "<ProductionCountry>TUR</ProductionCountry>", 1
+        )
+    )
 
     assert problem.path == "/QReport/ImportedGood[1]/GoodsEmissions[1]/ProductionCountry"
     assert "not a 2-letter country code" in problem.message
@@ -390,12 +406,28 @@ def test_a_cn_code_that_does_not_make_eight_digits_is_refused(sample, hs, cn, pa
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.decimals(allow_nan=False, allow_infinity=False, places=7, min_value=-(10**8), max_value=10**8))
+@given(
+    value=st.decimals(allow_nan=False, allow_infinity=False, places=7, min_value=-(10**8), max_value=10**8)
+)
 def test_any_decimal_in_xml_notation_is_read_exactly(sample, value):
-    xml = sample.replace("<EmissionsPerUnit>24.75454</EmissionsPerUnit>", f"<EmissionsPerUnit>{value:f}</EmissionsPerUnit>")
+    xml = sample.replace(
+        "<EmissionsPerUnit>24.75454</EmissionsPerUnit>", f"<EmissionsPerUnit>{value:f}</EmissionsPerUnit>"
+    )
 
     report = parse_qreport(xml.encode())
 
     read = report.imported_goods[0].total_emissions.emissions_per_unit
     assert read == value
     assert f"{read:f}" == f"{value:f}"  # same digits, no float rounding
+
+
+def test_a_long_list_of_problems_is_summarised_in_the_message():
+    from declarations.qreport import Problem
+
+    error = QReportError([Problem(f"/QReport/ImportedGood[{n}]", "Broken.", n) for n in range(1, 13)])
+
+    assert len(error.problems) == 12
+    assert str(error).startswith(
+        "The quarterly report cannot be read (12 problems): /QReport/ImportedGood[1] (line 1): Broken."
+    )
+    assert str(error).endswith("; and 2 more")

@@ -66,7 +66,11 @@ def test_external_dtd_is_refused_without_fetching_it():
 
 
 def test_a_utf16_encoded_doctype_is_refused_too():
-    problem = refused(EXTERNAL_ENTITY.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>').encode("utf-16"))
+    problem = refused(
+        EXTERNAL_ENTITY.decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+        .encode("utf-16")
+    )
 
     assert "DOCTYPE" in problem.message
 

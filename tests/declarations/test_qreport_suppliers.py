@@ -43,7 +43,11 @@ def test_the_sample_yields_one_operator_with_two_installations_and_their_see(sam
     augusta, bursa = operator.installations
     assert augusta.address.latitude == Decimal("41.0091982")
     (augusta_good,) = augusta.goods
-    assert (augusta_good.cn8, augusta_good.origin_country, augusta_good.production_country) == ("76090000", "TR", "TR")
+    assert (augusta_good.cn8, augusta_good.origin_country, augusta_good.production_country) == (
+        "76090000",
+        "TR",
+        "TR",
+    )
     assert (augusta_good.year, augusta_good.reporting_period) == (20229, "Q4")
     assert (augusta_good.see_direct, augusta_good.see_indirect) == (Decimal("23.5"), Decimal("1"))
     assert (augusta_good.direct_determination_type, augusta_good.indirect_determination_type) == ("01", "02")
@@ -67,14 +71,23 @@ def test_the_same_installation_and_values_reported_twice_are_merged_keeping_both
 
 
 def test_different_see_for_the_same_installation_and_cn_is_kept_apart(sample):
-    summary = summary_of(with_second_good(sample, lambda block: block.replace("<SpecificEmbeddedEmissions>23.5<", "<SpecificEmbeddedEmissions>24<", 1)))
+    summary = summary_of(
+        with_second_good(
+            sample,
+            lambda block: block.replace(
+                "<SpecificEmbeddedEmissions>23.5<", "<SpecificEmbeddedEmissions>24<", 1
+            ),
+        )
+    )
 
     goods = summary.operators[0].installations[0].goods
     assert [g.see_direct for g in goods] == [Decimal("23.5"), Decimal("24")]
 
 
 def test_a_second_operator_is_listed_after_the_first(sample):
-    summary = summary_of(with_second_good(sample, lambda block: block.replace("OP04-0001</OperatorId>", "OP99</OperatorId>")))
+    summary = summary_of(
+        with_second_good(sample, lambda block: block.replace("OP04-0001</OperatorId>", "OP99</OperatorId>"))
+    )
 
     assert [o.operator_id for o in summary.operators] == ["OP04-0001", "OP99"]
     assert [i.installation_id for i in summary.operators[1].installations] == ["IN03", "IN01"]

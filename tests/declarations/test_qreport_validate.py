@@ -43,7 +43,10 @@ def conformed_to_v17_03(sample: str) -> str:
     """
     xml = year_corrected(sample)
     xml = xml.replace("<ReportId></ReportId>", "<DraftReportId>DRAFT-2023-Q4-0001</DraftReportId>")
-    xml = xml.replace("<Year>2023</Year>", "<Year>2023</Year><TotalImported>1</TotalImported><TotalEmissions>13615</TotalEmissions>")
+    xml = xml.replace(
+        "<Year>2023</Year>",
+        "<Year>2023</Year><TotalImported>1</TotalImported><TotalEmissions>13615</TotalEmissions>",
+    )
     importer = re.search(r"\s*<Importer>.*?</Importer>", xml, re.S).group(0)
     xml = xml.replace(importer, "", 1).replace("</Representative>", "</Representative>" + importer, 1)
     xml = xml.replace("ApplicableMethdologyConfirmation", "ApplicableMethodologyConfirmation")
@@ -105,7 +108,12 @@ def test_validation_problems_carry_the_element_path_line_and_value(sample, xsd_p
 
 
 def test_a_missing_element_names_what_was_expected(sample, xsd_path):
-    xml = re.sub(r"<MeasurementUnit>EMU1</MeasurementUnit>(\s*</InstallationEmissions>)", r"\1", conformed_to_v17_03(sample), count=1)
+    xml = re.sub(
+        r"<MeasurementUnit>EMU1</MeasurementUnit>(\s*</InstallationEmissions>)",
+        r"\1",
+        conformed_to_v17_03(sample),
+        count=1,
+    )
 
     (problem,) = validate_qreport(xml.encode(), xsd_path)
 
@@ -148,7 +156,9 @@ def test_the_schema_is_found_when_its_include_is_named_stypes_xsd(sample, xsd_pa
 def test_the_simple_types_file_can_be_given_explicitly(sample, xsd_path, tmp_path):
     shutil.copyfile(xsd_path, tmp_path / "main.xsd")
 
-    problems = validate_qreport(sample.encode(), tmp_path / "main.xsd", stypes_path=xsd_path.with_name(STYPES_XSD))
+    problems = validate_qreport(
+        sample.encode(), tmp_path / "main.xsd", stypes_path=xsd_path.with_name(STYPES_XSD)
+    )
 
     assert "/QReport/Year" in [p.path for p in problems]
 

@@ -487,3 +487,16 @@ def test_the_templates_own_see_survives_a_recomputation(example3, actor):
     crude = result_of(example3.report, "72189911")
     assert crude.template_see_total == D("2.37991")
     assert see5(crude.see_total) == D("2.37991")
+
+
+def test_factories_keep_one_tenant_and_compute(annex_i):
+    from .factories import GoodFactory, PurchasedPrecursorFactory
+
+    good = GoodFactory()
+    PurchasedPrecursorFactory(process=good.process)
+    report = good.process.report
+
+    assert report.organisation == report.installation.organisation
+    services.report_compute(report=report)
+    # (1500 + 10 × 2) / 1000 direct, (400 × 0.5 + 10 × 1) / 1000 indirect
+    assert see5(result_of(report, "72189911").see_total) == D("1.73000")

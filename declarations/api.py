@@ -1,1 +1,0 @@
-"""DRF views and serializers for declarations (built in later issues)."""

@@ -1,1 +1,0 @@
-"""forms for declarations (built in later issues)."""

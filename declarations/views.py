@@ -1,1 +1,0 @@
-"""views for declarations (built in later issues)."""
