@@ -6,6 +6,14 @@ from cbam_portal.accounts.access import access_for
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD, USERS
+from emissions.models import (
+    DataRequest,
+    DataRequestStatus,
+    EmissionsReport,
+    Installation,
+    ReportStatus,
+    SharingGrant,
+)
 
 
 def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_importers(db):
@@ -22,6 +30,14 @@ def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_import
     clara = Membership.objects.get(user__email="clara.customs@lowlands.example").user
     for importer in importers:
         assert access_for(clara, importer.pk).can(Capability.EDIT)
+
+    operator = Organisation.objects.get(kind=OrganisationKind.OPERATOR)
+    assert Installation.objects.filter(organisation=operator).count() == 2
+    verified = EmissionsReport.objects.get(organisation=operator, status=ReportStatus.VERIFIED)
+    declarant = Organisation.objects.get(eori="DE123456789012345")
+    assert SharingGrant.objects.filter(installation=verified.installation, declarant=declarant, revoked_at=None).exists()
+    assert verified.results.exists()
+    assert DataRequest.objects.filter(declarant=declarant, operator=operator, status=DataRequestStatus.SENT).exists()
 
     text = out.getvalue()
     assert DEMO_PASSWORD in text

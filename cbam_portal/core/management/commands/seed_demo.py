@@ -12,6 +12,7 @@ from cbam_portal.accounts import services as accounts
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Role
 from cbam_portal.core.actor import Actor
+from emissions.demo import seed_operator_demo
 
 DEMO_PASSWORD = "cbam-demo-2026"
 
@@ -87,5 +88,8 @@ class Command(BaseCommand):
             accounts.representation_create(
                 actor=Actor(user=founder("representative")), representative=orgs["representative"], **importer
             )
+        # The operator's side: two installations, one verified 2026 report shared with the declarant,
+        # and an open data request from the declarant.
+        seed_operator_demo(operator=orgs["operator"], declarant=orgs["declarant"], operator_admin=founder("operator"))
         assert Membership.objects.filter(organisation__in=orgs.values()).count() == len(USERS)
         return True
