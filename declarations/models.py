@@ -1,1 +1,167 @@
-"""models for declarations (built in later issues)."""
+"""Declarant side: suppliers, import lines (customs data) and their bulk uploads.
+
+One `ImportLine` is one line of a customs declaration as the importer recorded it: the data
+customs send the Commission for each import ([R956] Art 25(2) as amended by [OMN] Art 1(21)).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+QUANTITY = {"max_digits": 20, "decimal_places": 6}
+
+
+class Procedure(models.TextChoices):
+    """Customs procedure of the line ([R956] Art 2(1), Art 6(3)–(5))."""
+
+    FREE_CIRCULATION = "free_circulation", _("Release for free circulation")
+    INWARD_PROCESSING = "inward_processing", _("Inward processing")
+    RETURNED_GOODS = "returned_goods", _("Returned goods")
+    OUTWARD_PROCESSING = "outward_processing", _("Outward processing")
+    END_USE = "end_use", _("End-use (after inward processing)")
+
+
+class Supplier(models.Model):
+    """A supplier of imported goods as the declarant knows it (may later map to an operator)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="suppliers")
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    operator_org = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supplier_records",
+        verbose_name=_("operator organisation"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name", "country"], name="declarations_supplier_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+
+class ColumnMapping(models.Model):
+    """How an organisation's customs extracts name their columns: {portal field: file column}."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="import_column_mappings"
+    )
+    name = models.CharField(_("name"), max_length=100, default="default")
+    mapping = models.JSONField(_("mapping"), default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="declarations_columnmapping_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.name}"
+
+
+class UploadFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class UploadStatus(models.TextChoices):
+    MAPPING = "mapping", _("Waiting for column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ImportUpload(models.Model):
+    """One uploaded customs extract. Imported whole or not at all."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="import_uploads")
+    file_name = models.CharField(_("file name"), max_length=200)
+    stored_file = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
+    format = models.CharField(_("format"), max_length=4, choices=UploadFormat.choices)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=2, blank=True)
+    columns = models.JSONField(_("columns found"), default=list, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=UploadStatus.choices, default=UploadStatus.MAPPING)
+    rows_total = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_imported = models.PositiveIntegerField(_("lines imported"), default=0)
+    rows_out_of_scope = models.PositiveIntegerField(_("lines out of scope"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    notices = models.JSONField(_("notices"), default=list, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The same file imported twice would be the same lines twice.
+            models.UniqueConstraint(
+                fields=["organisation", "sha256"],
+                condition=Q(status="imported"),
+                name="declarations_importupload_sha256_imported_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} (#{self.pk})"
+
+
+class ImportLine(models.Model):
+    """One customs declaration line ([R956] Art 25(2); [OMN] Art 1(21)).
+
+    `net_mass_tonnes` for goods, `quantity_mwh` for electricity (2716 00 00); the functional-unit
+    quantity (clinker contained, kg of nitrogen) where [IR2547] Art 4 needs it.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="import_lines")
+    upload = models.ForeignKey(ImportUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines")
+    mrn = models.CharField(_("customs declaration (MRN)"), max_length=18)
+    line_no = models.PositiveIntegerField(_("line"))
+    released_on = models.DateField(_("date of release"))
+    cn_code = models.CharField(_("CN code"), max_length=8)
+    taric_code = models.CharField(_("TARIC code"), max_length=10, blank=True)
+    origin_country = models.CharField(_("country of origin"), max_length=2)
+    production_country = models.CharField(_("country of production"), max_length=2, blank=True)
+    net_mass_tonnes = models.DecimalField(_("net mass (t)"), null=True, blank=True, **QUANTITY)
+    quantity_mwh = models.DecimalField(_("electricity (MWh)"), null=True, blank=True, **QUANTITY)
+    supplementary_quantity = models.DecimalField(_("supplementary unit quantity"), null=True, blank=True, **QUANTITY)
+    functional_unit_quantity = models.DecimalField(_("functional-unit quantity"), null=True, blank=True, **QUANTITY)
+    procedure = models.CharField(_("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.FREE_CIRCULATION)
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_lines")
+    installation = models.ForeignKey(
+        "emissions.Installation", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_lines"
+    )
+    in_scope = models.BooleanField(_("in CBAM scope"), default=True)
+    out_of_scope_reason = models.CharField(_("why out of scope"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-released_on", "mrn", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "mrn", "line_no"], name="declarations_importline_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-released_on"]),
+            models.Index(fields=["organisation", "cn_code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mrn}/{self.line_no}"

@@ -6,38 +6,66 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emissions.models import GoodResult
+from emissions.models import GoodResult, ProductionProcess
+from emissions.see import quantise
 from emissions.services import reports as services
 
 pytestmark = pytest.mark.django_db
 
-amounts = st.decimals(min_value=D("0"), max_value=D("10000000"), places=6, allow_nan=False, allow_infinity=False)
-positive = st.decimals(min_value=D("0.001"), max_value=D("10000000"), places=6, allow_nan=False, allow_infinity=False)
+#: Realistic magnitudes: activity levels of real installations, intensities up to 50 tCO2e/t.
+activities = st.decimals(
+    min_value=D("100"), max_value=D("10000000"), places=3, allow_nan=False, allow_infinity=False
+)
+intensities = st.decimals(
+    min_value=D("0"), max_value=D("50"), places=6, allow_nan=False, allow_infinity=False
+)
+electricity = st.decimals(min_value=D("0"), max_value=D("5"), places=6, allow_nan=False, allow_infinity=False)
 factors = st.decimals(min_value=D("0"), max_value=D("1.5"), places=6, allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(activity=positive, direct=amounts, electricity=amounts, ef=factors, not_available=st.booleans())
-def test_stored_see_is_the_simple_good_formula(example3, actor, activity, direct, electricity, ef, not_available):
-    """SEE = AttrEm / AL for a simple good (Reg 2023/956 Annex IV pt 2); a value "not available"
-    counts as 0; direct + indirect = total."""
+@pytest.fixture
+def report(installation, actor):
+    report = services.report_create(actor=actor, installation=installation, year=2026)
+    process = services.process_save(
+        actor=actor,
+        report=report,
+        key="P1",
+        name="Kiln",
+        aggregated_category="Crude steel",
+        activity_level=D("1"),
+    )
+    services.good_save(actor=actor, process=process, cn_code="72189911")
+    return report
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    activity=activities,
+    direct_per_t=intensities,
+    mwh_per_t=electricity,
+    ef=factors,
+    not_available=st.booleans(),
+)
+def test_stored_see_is_the_simple_good_formula(
+    report, actor, activity, direct_per_t, mwh_per_t, ef, not_available
+):
+    """SEE = AttrEm / AL for a simple good (Reg 2023/956 Annex IV pt 2); a value declared "not
+    available" counts as 0; direct + indirect = total (to the presented 5 decimals)."""
+    direct = (activity * direct_per_t).quantize(D("0.000001"))
+    consumed = (activity * mwh_per_t).quantize(D("0.000001"))
     services.process_save(
         actor=actor,
-        report=example3.report,
-        process=example3.eaf,
+        report=report,
+        process=ProductionProcess.objects.get(report=report, key="P1"),
         activity_level=activity,
         direct_emissions_t_co2e=direct,
-        electricity_consumed_mwh=electricity,
+        electricity_consumed_mwh=consumed,
         electricity_ef_t_co2_per_mwh=ef,
         not_available={"electricity_consumed_mwh": "no meter"} if not_available else {},
     )
-    result = GoodResult.objects.get(report=example3.report, cn_code="72189911")
-    precursors = list(example3.eaf.purchased_precursors.all())
-    embedded_direct = direct + sum((p.quantity * p.see_direct for p in precursors), D(0))
-    consumed = D(0) if not_available else electricity
-    embedded_indirect = consumed * ef + sum((p.quantity * p.see_indirect for p in precursors), D(0))
-    step = D("1e-10")
+    result = GoodResult.objects.get(report=report, cn_code="72189911")
+    indirect = D(0) if not_available else consumed * ef
 
-    assert result.see_direct == (embedded_direct / activity).quantize(step)
-    assert result.see_indirect == (embedded_indirect / activity).quantize(step)
-    assert abs(result.see_total - result.see_direct - result.see_indirect) <= 2 * step
+    assert quantise(result.see_direct) == quantise(direct / activity)
+    assert quantise(result.see_indirect) == quantise(indirect / activity)
+    assert abs(result.see_total - result.see_direct - result.see_indirect) < D("1e-9")

@@ -1,0 +1,363 @@
+"""Validation of one customs line at a time, fast enough to stream a million rows.
+
+Everything the check needs from the database is passed in as plain sets and dicts
+(`ReferenceSets`), and repeated cell values (dates, CN codes, countries, procedures) are
+validated once and cached. Rules:
+
+- MRN: 18 characters, 2 digits (year), 2 letters (country), 14 letters or digits (UCC-DA Annex B).
+- CN code: 8 digits, or a 10-digit TARIC code kept as is and reduced to its CN8 ([R956] Art 25(2)
+  as amended by [OMN] Art 1(21)). A well-formed code not listed in Annex I is accepted and marked
+  out of scope; a code of a chapter the Combined Nomenclature does not have is refused.
+- Origin: a known country; EU member states and Annex III countries ([R956] Annex III) are out of
+  scope. The country of production is kept when it differs ([QA] 7.21–7.22).
+- Date of release: from 1 January 2026 (start of the definitive period, [R956] Art 36(2)(b) as
+  amended) up to today.
+- Quantities: positive, at most 6 decimals. Electricity (2716 00 00) in MWh, everything else as
+  net mass in tonnes ([IR2547] Art 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from .fields import FIELDS
+
+DEFINITIVE_PERIOD_START = dt.date(2026, 1, 1)
+ELECTRICITY_CN = "27160000"
+MAX_EXPONENT = -6  # 6 decimal places
+MAX_ADJUSTED = 13  # 20 digits in all, 6 after the point
+
+# Chapters of the Combined Nomenclature (01–97; chapter 77 is reserved).
+CN_CHAPTERS = frozenset(f"{n:02d}" for n in range(1, 98) if n != 77)
+
+_MRN = re.compile(r"[0-9]{2}[A-Z]{2}[A-Z0-9]{14}")
+_DIGITS_SPACES = re.compile(r"[\s.]+")
+
+PROCEDURES = {
+    # portal values
+    "free_circulation": "free_circulation",
+    "inward_processing": "inward_processing",
+    "returned_goods": "returned_goods",
+    "outward_processing": "outward_processing",
+    "end_use": "end_use",
+    # words
+    "release for free circulation": "free_circulation",
+    "free circulation": "free_circulation",
+    "inward processing": "inward_processing",
+    "returned goods": "returned_goods",
+    "outward processing": "outward_processing",
+    "end use": "end_use",
+    "end-use": "end_use",
+    # first two digits of the customs procedure code (UCC-DA Annex B, data element 1/10)
+    "40": "free_circulation",
+    "42": "free_circulation",
+    "43": "free_circulation",
+    "45": "free_circulation",
+    "44": "end_use",
+    "46": "outward_processing",
+    "48": "outward_processing",
+    "51": "inward_processing",
+    "61": "returned_goods",
+    "63": "returned_goods",
+    "68": "returned_goods",
+}
+
+REASON_NOT_ANNEX_I = "CN code not in Annex I of Regulation (EU) 2023/956"
+REASON_EU_ORIGIN = "Origin in the EU"
+REASON_ANNEX_III = "Origin in an Annex III country (Regulation (EU) 2023/956 Annex III)"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReferenceSets:
+    """What the validator needs from the reference data and the organisation, as plain values."""
+
+    cn_units: dict[str, str]  # Annex I cn8 -> functional unit
+    countries: dict[str, tuple[bool, bool]]  # iso2 -> (is_eu, cbam_excluded)
+    suppliers: dict[str, int] = field(default_factory=dict)  # casefolded name -> id
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+# (row_no, mrn, line_no, released_on ISO, cn8, taric, origin, production, net_mass_t, mwh,
+#  supplementary, functional, procedure, supplier_id, in_scope, reason)
+ValidatedRow = tuple
+
+OUTPUT_COLUMNS = (
+    "row_no",
+    "mrn",
+    "line_no",
+    "released_on",
+    "cn_code",
+    "taric_code",
+    "origin_country",
+    "production_country",
+    "net_mass_tonnes",
+    "quantity_mwh",
+    "supplementary_quantity",
+    "functional_unit_quantity",
+    "procedure",
+    "supplier_id",
+    "in_scope",
+    "out_of_scope_reason",
+)
+
+
+def parse_quantity(raw: str) -> tuple[str | None, str]:
+    """(canonical decimal text, '') or (None, message). A lone decimal comma is accepted."""
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text:
+        if "." in text or text.count(",") > 1:
+            return None, "Write the number without thousands separators, e.g. 1234.5."
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, "Not a number."
+    if not value.is_finite():
+        return None, "Not a number."
+    if value <= 0:
+        return None, "Must be greater than zero."
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < MAX_EXPONENT:
+        value = value.normalize()
+        if value.as_tuple().exponent < MAX_EXPONENT:
+            return None, "At most 6 decimal places."
+    if value.adjusted() > MAX_ADJUSTED:
+        return None, "Too large."
+    return format(value, "f"), ""
+
+
+def parse_date(raw: str) -> dt.date | None:
+    text = raw.strip()
+    try:
+        if len(text) >= 10 and text[4] == "-":
+            return dt.date.fromisoformat(text[:10])
+        for fmt in ("%d.%m.%Y", "%d/%m/%Y"):
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+    except ValueError:
+        return None
+    return None
+
+
+class RowValidator:
+    """Validates rows of one file against `refs`, with the columns chosen in `mapping`."""
+
+    def __init__(self, *, columns: list[str], mapping: dict[str, str], refs: ReferenceSets):
+        self.refs = refs
+        self.columns = columns
+        self.width = len(columns)
+        index = {name: i for i, name in enumerate(columns)}
+        self.index = {key: index[col] for key, col in mapping.items() if col in index}
+        self.column_of = {key: mapping[key] for key in self.index}
+        self._dates: dict[str, tuple[str | None, str]] = {}
+        self._codes: dict[str, tuple] = {}
+        self._countries: dict[str, tuple] = {}
+        self._procedures: dict[str, str | None] = {}
+
+    # -- cached cell checks -------------------------------------------------------------
+
+    def _date(self, raw: str) -> tuple[str | None, str]:
+        cached = self._dates.get(raw)
+        if cached is None:
+            day = parse_date(raw)
+            if day is None:
+                cached = (None, "Not a date: use YYYY-MM-DD (or DD.MM.YYYY).")
+            elif day < DEFINITIVE_PERIOD_START:
+                cached = (None, "Before 1 January 2026: only imports of the definitive period are recorded here.")
+            elif day > self.refs.today:
+                cached = (None, "In the future.")
+            else:
+                cached = (day.isoformat(), "")
+            self._dates[raw] = cached
+        return cached
+
+    def _code(self, raw: str) -> tuple:
+        """(cn8, taric, in_annex_i, error)."""
+        cached = self._codes.get(raw)
+        if cached is None:
+            code = _DIGITS_SPACES.sub("", raw)
+            if not code:
+                cached = (None, "", False, "Required.")
+            elif not (code.isdigit() and code.isascii()) or len(code) not in (8, 10):
+                cached = (None, "", False, "A CN code has 8 digits (or 10 for a TARIC code).")
+            elif code[:2] not in CN_CHAPTERS:
+                cached = (None, "", False, f"Unknown CN code: there is no chapter {code[:2]}.")
+            else:
+                cached = (code[:8], code if len(code) == 10 else "", code[:8] in self.refs.cn_units, "")
+            self._codes[raw] = cached
+        return cached
+
+    def _country(self, raw: str) -> tuple:
+        """(iso2, is_eu, excluded, error)."""
+        cached = self._countries.get(raw)
+        if cached is None:
+            code = raw.strip().upper()
+            info = self.refs.countries.get(code)
+            if not code:
+                cached = (None, False, False, "Required.")
+            elif info is None:
+                cached = (None, False, False, "Unknown country code: use the ISO 3166 two-letter code.")
+            else:
+                cached = (code, info[0], info[1], "")
+            self._countries[raw] = cached
+        return cached
+
+    def _procedure(self, raw: str) -> str | None:
+        if raw in self._procedures:
+            return self._procedures[raw]
+        text = raw.strip().lower()
+        value = PROCEDURES.get(text) if text else "free_circulation"
+        if value is None and len(text) >= 2 and text[:2].isdigit():
+            value = PROCEDURES.get(text[:2])
+        self._procedures[raw] = value
+        return value
+
+    # -- one row ----------------------------------------------------------------------------
+
+    def validate(self, row_no: int, cells: list[str]) -> tuple[ValidatedRow | None, list[RowError]]:
+        errors: list[RowError] = []
+        index = self.index
+        column_of = self.column_of
+        ncells = len(cells)
+
+        if ncells > self.width and any(c.strip() for c in cells[self.width :]):
+            errors.append(
+                RowError(
+                    row_no,
+                    "",
+                    "",
+                    f"The row has {ncells} cells but the header has {self.width}: check separators and quoting.",
+                )
+            )
+
+        def cell(key: str) -> str:
+            i = index.get(key)
+            if i is None or i >= ncells:
+                return ""
+            return cells[i]
+
+        def err(key: str, value: str, message: str) -> None:
+            errors.append(RowError(row_no, column_of.get(key, key), value, message))
+
+        raw = cell("mrn")
+        mrn = raw.strip().upper()
+        if not mrn:
+            err("mrn", raw, "Required.")
+        elif not _MRN.fullmatch(mrn):
+            err("mrn", raw, "An MRN has 18 characters: 2 digits, 2 letters, then 14 letters or digits.")
+
+        raw = cell("line_no").strip()
+        line_no = 0
+        if not raw:
+            err("line_no", raw, "Required.")
+        elif not raw.isdigit() or not (1 <= int(raw) <= 99999):
+            err("line_no", raw, "A whole number from 1 to 99999.")
+        else:
+            line_no = int(raw)
+
+        raw = cell("released_on")
+        if not raw.strip():
+            err("released_on", raw, "Required.")
+            released = None
+        else:
+            released, message = self._date(raw)
+            if message:
+                err("released_on", raw, message)
+
+        raw = cell("cn_code")
+        cn8, taric, in_annex, message = self._code(raw)
+        if message:
+            err("cn_code", raw, message)
+
+        raw = cell("origin_country")
+        origin, is_eu, excluded, message = self._country(raw)
+        if message:
+            err("origin_country", raw, message)
+
+        production = ""
+        raw = cell("production_country")
+        if raw.strip():
+            code, _eu, _ex, message = self._country(raw)
+            if message:
+                err("production_country", raw, message)
+            elif code != origin:
+                production = code
+
+        quantities: dict[str, str | None] = {}
+        for key in ("net_mass_tonnes", "quantity_mwh", "supplementary_quantity", "functional_unit_quantity"):
+            raw = cell(key)
+            if raw.strip():
+                value, message = parse_quantity(raw)
+                if message:
+                    err(key, raw, message)
+                quantities[key] = value
+            else:
+                quantities[key] = None
+        if cn8 == ELECTRICITY_CN:
+            if not cell("quantity_mwh").strip():
+                err("quantity_mwh", "", "Required for electricity (2716 00 00): the quantity in MWh.")
+        elif cn8 is not None and not cell("net_mass_tonnes").strip():
+            err("net_mass_tonnes", "", "Required: the net mass in tonnes.")
+
+        raw = cell("procedure")
+        procedure = self._procedure(raw)
+        if procedure is None:
+            err("procedure", raw, "Unknown customs procedure: use a procedure code (40, 51, 61…) or its name.")
+
+        supplier_id = None
+        raw = cell("supplier").strip()
+        if raw:
+            supplier_id = self.refs.suppliers.get(raw.casefold())
+            if supplier_id is None:
+                err("supplier", raw, "Unknown supplier: add it to the organisation's suppliers first.")
+
+        if errors:
+            return None, errors
+
+        if not in_annex:
+            in_scope, reason = False, REASON_NOT_ANNEX_I
+        elif is_eu:
+            in_scope, reason = False, REASON_EU_ORIGIN
+        elif excluded:
+            in_scope, reason = False, REASON_ANNEX_III
+        else:
+            in_scope, reason = True, ""
+        return (
+            row_no,
+            mrn,
+            line_no,
+            released,
+            cn8,
+            taric,
+            origin,
+            production,
+            quantities["net_mass_tonnes"],
+            quantities["quantity_mwh"],
+            quantities["supplementary_quantity"],
+            quantities["functional_unit_quantity"],
+            procedure,
+            supplier_id,
+            in_scope,
+            reason,
+        ), []
+
+
+def validate_one(values: dict[str, str], refs: ReferenceSets) -> tuple[ValidatedRow | None, list[RowError]]:
+    """Validate one line given as {field: text} (the single-entry form and API)."""
+    keys = [f.key for f in FIELDS]
+    validator = RowValidator(columns=keys, mapping={k: k for k in keys}, refs=refs)
+    return validator.validate(1, [str(values.get(k) or "") for k in keys])
+

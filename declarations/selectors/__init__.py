@@ -1,0 +1,1 @@
+"""Reads of the declarant side, one module per area, always scoped to one organisation."""

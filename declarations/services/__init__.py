@@ -1,0 +1,1 @@
+"""Writes of the declarant side, one module per area."""

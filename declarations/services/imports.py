@@ -1,0 +1,551 @@
+"""Writes: import lines (customs data) recorded one by one or uploaded in bulk.
+
+A bulk upload goes through three steps: `import_upload_create` stores the file and reads its
+header, `import_upload_start` fixes the column mapping (remembered per organisation) and starts
+the job, and the job (`declarations.jobs`) calls `import_upload_run`, which streams the file
+through the validator and writes every line in one transaction, or none: a single bad row
+rejects the whole file and the job's result file lists every rejected row (row, column, value,
+message).
+
+On PostgreSQL valid rows are streamed with COPY into a temporary table, then moved into
+`ImportLine` with one INSERT … SELECT … ON CONFLICT DO NOTHING; fewer rows inserted than staged
+means duplicates (within the file or against existing lines), which one query then names and the
+transaction is rolled back. Elsewhere (SQLite) the same checks run in Python and lines are
+written with `bulk_create`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cbam_portal.accounts.models import Organisation, OrganisationKind
+from cbam_portal.core.actor import Actor
+from cbam_portal.core.csv_export import SafeCsvWriter
+from cbam_portal.core.errors import UserFacingError
+from cbam_portal.core.models import Job
+from cbam_portal.core.services import audit_record, job_enqueue
+from cbam_portal.reference.models import CnGood, Country, DatasetKind
+
+from ..ingest import FileProblem, RowError, RowValidator, open_table
+from ..ingest.fields import FIELD_KEYS, FIELDS, REQUIRED_FIELDS, suggest_mapping
+from ..ingest.reader import sniff_format
+from ..ingest.validate import OUTPUT_COLUMNS, ReferenceSets, validate_one
+from ..models import ColumnMapping, ImportLine, ImportUpload, Procedure, Supplier, UploadStatus
+
+logger = logging.getLogger(__name__)
+
+KIND = "declarations_import_upload"
+UPLOAD_DIR = "declarations/uploads"
+DEFAULT_MAPPING_NAME = "default"
+#: Errors kept in the job result (the page shows them); the CSV file keeps up to MAX_REJECTED_LINES.
+MAX_ERRORS_IN_RESULT = 200
+MAX_REJECTED_LINES = 100_000
+COPY_BATCH = 4096
+REJECTED_HEADER = ("row", "column", "value", "message")
+
+ProgressFn = Callable[[int, int | None, str], None]
+
+
+def _require_declarant(organisation: Organisation) -> None:
+    if organisation.kind != OrganisationKind.DECLARANT:
+        raise ValidationError(_("Only declarants (importers) record imports."))
+
+
+def max_upload_bytes() -> int:
+    return int(settings.CBAM_MAX_UPLOAD_BYTES)
+
+
+def upload_too_large_message(size: int) -> str:
+    return _("The file is %(size)s MB; the limit is %(limit)s MB. Split it and upload the parts.") % {
+        "size": f"{size / 1_000_000:.1f}",
+        "limit": f"{max_upload_bytes() / 1_000_000:.0f}",
+    }
+
+
+def reference_sets(organisation: Organisation, *, today=None) -> ReferenceSets:
+    """The Annex I CN list, countries and the organisation's suppliers as plain lookups (3 queries)."""
+    cn_units = dict(
+        CnGood.objects.filter(dataset__kind=DatasetKind.CN_GOODS, dataset__is_current=True).values_list(
+            "cn8", "functional_unit"
+        )
+    )
+    if not cn_units:
+        raise UserFacingError(_("No Annex I CN list is loaded: an administrator must load the reference data."))
+    countries = {iso2: (is_eu, excluded) for iso2, is_eu, excluded in Country.objects.values_list("iso2", "is_eu", "cbam_excluded")}
+    suppliers: dict[str, int] = {}
+    for pk, name in Supplier.objects.filter(organisation=organisation).values_list("pk", "name"):
+        suppliers.setdefault(name.casefold(), pk)
+    return ReferenceSets(cn_units=cn_units, countries=countries, suppliers=suppliers, today=today or timezone.localdate())
+
+
+# ---------------------------------------------------------------------------------------------
+# Single entry
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_line_create(
+    *, actor: Actor, organisation: Organisation, values: dict, supplier: Supplier | None = None, installation=None
+) -> ImportLine:
+    """Record one customs line. `values` holds the fields of `ingest.fields.FIELDS` as text or
+    numbers; raises ValidationError keyed by field with the same rules as a bulk upload."""
+    _require_declarant(organisation)
+    if supplier is not None and supplier.organisation_id != organisation.pk:
+        raise ValidationError({"supplier": _("This supplier belongs to another organisation.")})
+    refs = reference_sets(organisation)
+    text = {k: ("" if values.get(k) is None else str(values.get(k))) for k in FIELD_KEYS if k != "supplier"}
+    row, errors = validate_one(text, refs)
+    if errors:
+        raise ValidationError({e.column or "__all__": [e.message] for e in errors})
+    line = _line_from_row(row, organisation=organisation, upload=None)
+    if ImportLine.objects.filter(organisation=organisation, mrn=line.mrn, line_no=line.line_no).exists():
+        raise ValidationError({"line_no": _("Line %(line)s of %(mrn)s is already recorded.") % {"line": line.line_no, "mrn": line.mrn}})
+    line.supplier = supplier
+    line.installation = installation
+    line.save()
+    audit_record(
+        actor=actor,
+        verb="import_line.created",
+        organisation=organisation,
+        target=line,
+        after={"mrn": line.mrn, "line_no": line.line_no, "cn_code": line.cn_code, "in_scope": line.in_scope},
+    )
+    return line
+
+
+def _line_from_row(row: tuple, *, organisation: Organisation, upload: ImportUpload | None) -> ImportLine:
+    data = dict(zip(OUTPUT_COLUMNS, row, strict=True))
+    data.pop("row_no")
+    return ImportLine(organisation=organisation, upload=upload, **data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk upload: store, map, start
+# ---------------------------------------------------------------------------------------------
+
+
+def saved_mapping(organisation: Organisation) -> dict[str, str]:
+    found = ColumnMapping.objects.filter(organisation=organisation, name=DEFAULT_MAPPING_NAME).first()
+    return dict(found.mapping) if found else {}
+
+
+@transaction.atomic
+def import_upload_create(*, actor: Actor, organisation: Organisation, uploaded_file) -> ImportUpload:
+    """Store an uploaded CSV/XLSX extract and read its header; the next step is the column mapping.
+
+    Refuses a file over CBAM_MAX_UPLOAD_BYTES before reading it, a file that cannot be read as a
+    table, and a file identical (SHA-256) to one already imported.
+    """
+    _require_declarant(organisation)
+    size = int(getattr(uploaded_file, "size", 0) or 0)
+    if size > max_upload_bytes():
+        raise ValidationError({"file": upload_too_large_message(size)})
+    if size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    digest = hashlib.sha256()
+    head = b""
+    uploaded_file.seek(0)
+    for chunk in uploaded_file.chunks():
+        if not head:
+            head = chunk[:8]
+        digest.update(chunk)
+    sha256 = digest.hexdigest()
+    original = PurePath(uploaded_file.name or "upload").name[:200]
+    already = ImportUpload.objects.filter(organisation=organisation, sha256=sha256, status=UploadStatus.IMPORTED).first()
+    if already is not None:
+        raise ValidationError(
+            {
+                "file": _("This file was already imported on %(date)s (upload #%(id)s, %(lines)s lines): nothing to do.")
+                % {"date": f"{already.created_at:%Y-%m-%d}", "id": already.pk, "lines": already.rows_imported}
+            }
+        )
+    file_format = sniff_format(original, head)
+    uploaded_file.seek(0)
+    stored = default_storage.save(f"{UPLOAD_DIR}/{secrets.token_urlsafe(16)}.{file_format}", uploaded_file)
+    try:
+        with default_storage.open(stored, "rb") as handle:
+            table = open_table(handle, file_format)
+            columns, encoding, delimiter, notices = table.columns, table.encoding, table.delimiter, table.notices
+            table.rows.close()
+    except FileProblem as exc:
+        default_storage.delete(stored)
+        raise ValidationError({"file": str(exc)}) from None
+    if not any(columns):
+        default_storage.delete(stored)
+        raise ValidationError({"file": _("The header line has no column names.")})
+    upload = ImportUpload.objects.create(
+        organisation=organisation,
+        file_name=original,
+        stored_file=stored,
+        sha256=sha256,
+        size_bytes=size,
+        format=file_format,
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=columns,
+        mapping=suggest_mapping(columns, saved_mapping(organisation)),
+        notices=notices,
+        created_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        verb="import_upload.created",
+        organisation=organisation,
+        target=upload,
+        after={"file_name": original, "sha256": sha256, "size_bytes": size, "format": file_format},
+    )
+    transaction.on_commit(lambda: None)
+    return upload
+
+
+def mapping_errors(mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
+    """{field: message} for a mapping that cannot be used with a file of `columns`."""
+    errors: dict[str, str] = {}
+    present = set(columns)
+    for key, column in mapping.items():
+        if key not in FIELD_KEYS:
+            errors[key] = _("Unknown field.")
+        elif column and column not in present:
+            errors[key] = _("The file has no column “%(column)s”.") % {"column": column}
+    labels = {f.key: f.label for f in FIELDS}
+    for key in REQUIRED_FIELDS:
+        if not mapping.get(key) and key not in errors:
+            errors[key] = _("Choose the column that holds the %(field)s.") % {"field": labels[key]}
+    return errors
+
+
+@transaction.atomic
+def import_upload_start(
+    *, actor: Actor, organisation: Organisation, upload: ImportUpload, mapping: dict[str, str], remember: bool = True
+) -> Job:
+    """Fix the column mapping of an upload (remembered for the organisation) and start the import job."""
+    _require_declarant(organisation)
+    if upload.organisation_id != organisation.pk:
+        raise ValidationError(_("This upload belongs to another organisation."))
+    upload = ImportUpload.objects.select_for_update().get(pk=upload.pk)
+    if upload.status not in (UploadStatus.MAPPING, UploadStatus.REJECTED):
+        raise ValidationError(_("This upload has already been started."))
+    if not upload.stored_file:
+        raise ValidationError(_("The uploaded file is no longer available; please upload it again."))
+    mapping = {k: v for k, v in mapping.items() if v}
+    errors = mapping_errors(mapping, upload.columns)
+    if errors:
+        raise ValidationError({key: [message] for key, message in errors.items()})
+    if remember:
+        ColumnMapping.objects.update_or_create(
+            organisation=organisation, name=DEFAULT_MAPPING_NAME, defaults={"mapping": mapping}
+        )
+    job = job_enqueue(actor=actor, organisation=organisation, kind=KIND, params={"upload": upload.pk})
+    upload.mapping = mapping
+    upload.status = UploadStatus.QUEUED
+    upload.job = job
+    upload.save(update_fields=["mapping", "status", "job"])
+    audit_record(actor=actor, verb="import_upload.started", organisation=organisation, target=upload, after={"mapping": mapping, "job": job.pk})
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk upload: the run (called by the job)
+# ---------------------------------------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    """Raised inside the write transaction to roll it back when any row is rejected."""
+
+
+@dataclass
+class _Counts:
+    rows: int = 0
+    valid: int = 0
+    out_of_scope: int = 0
+    rejected_rows: int = 0
+    errors: int = 0
+
+
+class _Rejections:
+    """Collects row errors: all of them counted, the first ones kept for the page and the file."""
+
+    def __init__(self):
+        self.writer = SafeCsvWriter(REJECTED_HEADER)
+        self.first: list[dict] = []
+        self.lines = 0
+        self.rows: set[int] = set()
+
+    def add(self, error: RowError) -> None:
+        self.rows.add(error.row)
+        if len(self.first) < MAX_ERRORS_IN_RESULT:
+            self.first.append({"row": error.row, "column": error.column, "value": error.value[:200], "message": error.message})
+        if self.lines < MAX_REJECTED_LINES:
+            self.writer.writerow((error.row, error.column, error.value, error.message))
+        self.lines += 1
+
+    def __bool__(self) -> bool:
+        return self.lines > 0
+
+
+def _duplicate_message(existing: bool, first_row: int | None) -> str:
+    if existing:
+        return "Already recorded: this MRN and line number were imported before."
+    return f"Duplicate of row {first_row}: the same MRN and line number appear twice in the file."
+
+
+def import_upload_run(*, upload_id: int, actor: Actor, progress: ProgressFn | None = None) -> tuple[dict, bytes | None]:
+    """Validate and import an upload whole, or reject it whole. Returns the job result and, when
+    rows were rejected, the CSV of rejected rows. Running it again after success changes nothing."""
+    step = progress or (lambda done, total, message: None)
+    upload = ImportUpload.objects.select_related("organisation").get(pk=upload_id)
+    if upload.status == UploadStatus.IMPORTED:
+        return _result(upload), None
+    ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.RUNNING)
+    organisation = upload.organisation
+    refs = reference_sets(organisation)
+    rejections = _Rejections()
+    counts = _Counts()
+    try:
+        handle = default_storage.open(upload.stored_file, "rb")
+    except (FileNotFoundError, OSError, ValueError):
+        _mark(upload, UploadStatus.REJECTED, counts, notices=[_("The uploaded file is no longer available; please upload it again.")])
+        raise UserFacingError(_("The uploaded file is no longer available; please upload it again.")) from None
+    try:
+        with handle:
+            try:
+                table = open_table(handle, upload.format)
+            except FileProblem as exc:
+                _mark(upload, UploadStatus.REJECTED, counts, notices=[str(exc)])
+                raise UserFacingError(str(exc)) from None
+            validator = RowValidator(columns=table.columns, mapping=upload.mapping, refs=refs)
+            total = max(1, upload.size_bytes // 1024)
+
+            def report(force: bool = False) -> None:
+                done = min(total, handle.tell() // 1024) if upload.format == "csv" else 0
+                step(done, total, _("%(rows)s rows checked") % {"rows": f"{counts.rows:,}"})
+
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        _write_postgres(upload, table, validator, counts, rejections, report)
+                    else:
+                        _write_generic(upload, table, validator, counts, rejections, report)
+                    if rejections:
+                        raise _Rejected
+                    step(total, total, _("Saving…"))
+                    upload.rows_total = counts.rows
+                    upload.rows_imported = counts.valid
+                    upload.rows_out_of_scope = counts.out_of_scope
+                    upload.rows_rejected = 0
+                    upload.status = UploadStatus.IMPORTED
+                    upload.finished_at = timezone.now()
+                    upload.save(update_fields=["rows_total", "rows_imported", "rows_out_of_scope", "rows_rejected", "status", "finished_at"])
+                    audit_record(
+                        actor=actor,
+                        verb="import_upload.imported",
+                        organisation=organisation,
+                        target=upload,
+                        after={"lines": counts.valid, "out_of_scope": counts.out_of_scope},
+                    )
+            except _Rejected:
+                pass
+            except FileProblem as exc:
+                rejections.add(RowError(counts.rows + 1, "", "", str(exc)))
+    except UserFacingError:
+        raise
+    except Exception:
+        _mark(upload, UploadStatus.REJECTED, counts, notices=[_("An unexpected error stopped the import; nothing was saved.")])
+        raise
+    if rejections:
+        counts.rejected_rows = len(rejections.rows)
+        _mark_rejected(upload, actor, counts, rejections)
+        return _result(upload, errors=rejections.first, error_count=rejections.lines), rejections.writer.getvalue()
+    return _result(upload), None
+
+
+def _mark(upload: ImportUpload, status: str, counts: _Counts, notices: list[str] | None = None) -> None:
+    ImportUpload.objects.filter(pk=upload.pk).update(
+        status=status,
+        rows_total=counts.rows,
+        rows_imported=0,
+        rows_out_of_scope=0,
+        rows_rejected=counts.rejected_rows,
+        notices=[*upload.notices, *(str(n) for n in notices or [])],
+        finished_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def _mark_rejected(upload: ImportUpload, actor: Actor, counts: _Counts, rejections: _Rejections) -> None:
+    _mark(upload, UploadStatus.REJECTED, counts)
+    upload.refresh_from_db()
+    audit_record(
+        actor=actor,
+        verb="import_upload.rejected",
+        organisation=upload.organisation,
+        target=upload,
+        after={"rows": counts.rows, "rejected_rows": counts.rejected_rows, "errors": rejections.lines},
+    )
+
+
+def _result(upload: ImportUpload, errors: list[dict] | None = None, error_count: int = 0) -> dict:
+    upload.refresh_from_db()
+    result = {
+        "upload": upload.pk,
+        "status": upload.status,
+        "rows": upload.rows_total,
+        "imported": upload.rows_imported,
+        "out_of_scope": upload.rows_out_of_scope,
+        "rejected_rows": upload.rows_rejected,
+        "notices": list(upload.notices),
+    }
+    if errors is not None:
+        result["errors"] = errors
+        result["error_count"] = error_count
+    return result
+
+
+def _validated_rows(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report):
+    """Yield valid rows; record errors. Stops yielding (but keeps checking) once any row failed."""
+    validate = validator.validate
+    n = 0
+    for row_no, cells in table.rows:
+        n += 1
+        row, errors = validate(row_no, cells)
+        if errors:
+            for error in errors:
+                rejections.add(error)
+        elif not rejections:
+            if not row[14]:
+                counts.out_of_scope += 1
+            yield row
+        if n & 0x3FFF == 0:
+            counts.rows = n
+            report()
+    counts.rows = n
+
+
+def _copy_text(row: tuple) -> str:
+    return "\t".join(
+        (
+            r"\N" if value is None else ("t" if value is True else "f" if value is False else str(value))
+        )
+        for value in row
+    )
+
+
+STAGING_SQL = """
+CREATE TEMP TABLE declarations_import_staging (
+    row_no integer NOT NULL,
+    mrn varchar(18) NOT NULL,
+    line_no integer NOT NULL,
+    released_on date NOT NULL,
+    cn_code varchar(8) NOT NULL,
+    taric_code varchar(10) NOT NULL,
+    origin_country varchar(2) NOT NULL,
+    production_country varchar(2) NOT NULL,
+    net_mass_tonnes numeric(20, 6),
+    quantity_mwh numeric(20, 6),
+    supplementary_quantity numeric(20, 6),
+    functional_unit_quantity numeric(20, 6),
+    procedure varchar(20) NOT NULL,
+    supplier_id bigint,
+    in_scope boolean NOT NULL,
+    out_of_scope_reason varchar(200) NOT NULL
+) ON COMMIT DROP
+"""
+
+_LINE_COLUMNS = ", ".join(OUTPUT_COLUMNS[1:])
+
+INSERT_SQL = f"""
+INSERT INTO declarations_importline (organisation_id, upload_id, installation_id, created_at, {_LINE_COLUMNS})
+SELECT %s, %s, NULL, now(), {_LINE_COLUMNS} FROM declarations_import_staging
+ON CONFLICT (organisation_id, mrn, line_no) DO NOTHING
+"""
+
+DUPLICATES_SQL = """
+SELECT s.row_no, s.mrn, s.line_no, TRUE AS existing, NULL::integer AS first_row
+  FROM declarations_import_staging s
+  JOIN declarations_importline l
+    ON l.organisation_id = %s AND l.mrn = s.mrn AND l.line_no = s.line_no AND l.upload_id IS DISTINCT FROM %s
+UNION ALL
+SELECT d.row_no, d.mrn, d.line_no, FALSE, d.first_row
+  FROM (SELECT row_no, mrn, line_no, min(row_no) OVER (PARTITION BY mrn, line_no) AS first_row
+          FROM declarations_import_staging) d
+ WHERE d.row_no <> d.first_row
+ORDER BY 1
+LIMIT %s
+"""
+
+
+def _write_postgres(upload, table, validator, counts, rejections, report) -> None:
+    """COPY valid rows into a temporary table, then one INSERT … SELECT into ImportLine."""
+    with connection.cursor() as cursor:
+        cursor.execute(STAGING_SQL)
+        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+        staged = 0
+        with raw.copy(f"COPY declarations_import_staging ({', '.join(OUTPUT_COLUMNS)}) FROM STDIN") as copy:
+            batch: list[str] = []
+            for row in _validated_rows(table, validator, counts, rejections, report):
+                batch.append(_copy_text(row))
+                if len(batch) >= COPY_BATCH:
+                    copy.write("\n".join(batch) + "\n")
+                    staged += len(batch)
+                    batch.clear()
+            if batch and not rejections:
+                copy.write("\n".join(batch) + "\n")
+                staged += len(batch)
+        if rejections:
+            return
+        counts.valid = staged
+        cursor.execute(INSERT_SQL, [upload.organisation_id, upload.pk])
+        if cursor.rowcount == staged:
+            return
+        # Fewer lines written than staged: name every duplicate, then roll back.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(DUPLICATES_SQL, [upload.organisation_id, upload.pk, MAX_REJECTED_LINES])
+        mrn_column = validator.column_of.get("mrn", "mrn")
+        for row_no, mrn, line_no, existing, first_row in cursor.fetchall():
+            rejections.add(RowError(row_no, mrn_column, f"{mrn}/{line_no}", _duplicate_message(existing, first_row)))
+        if not rejections:  # defensive: a conflict we could not name
+            rejections.add(RowError(0, "", "", "Some lines were already recorded."))
+
+
+def _write_generic(upload, table, validator, counts, rejections, report) -> None:
+    """The portable path: duplicate checks in Python, then bulk_create."""
+    organisation = upload.organisation
+    seen: dict[tuple[str, int], int] = {}
+    lines: list[ImportLine] = []
+    mrn_column = validator.column_of.get("mrn", "mrn")
+    for row in _validated_rows(table, validator, counts, rejections, report):
+        key = (row[1], row[2])
+        first = seen.get(key)
+        if first is not None:
+            rejections.add(RowError(row[0], mrn_column, f"{row[1]}/{row[2]}", _duplicate_message(False, first)))
+            continue
+        seen[key] = row[0]
+        lines.append(_line_from_row(row, organisation=organisation, upload=upload))
+    if rejections:
+        return
+    mrns = sorted({mrn for mrn, _line in seen})
+    for start in range(0, len(mrns), 500):
+        existing = ImportLine.objects.filter(organisation=organisation, mrn__in=mrns[start : start + 500]).values_list("mrn", "line_no")
+        for mrn, line_no in existing:
+            if (mrn, line_no) in seen:
+                rejections.add(RowError(seen[(mrn, line_no)], mrn_column, f"{mrn}/{line_no}", _duplicate_message(True, None)))
+    if rejections:
+        return
+    ImportLine.objects.bulk_create(lines, batch_size=1000)
+    counts.valid = len(lines)
+
+
+def procedure_label(value: str) -> str:
+    return str(Procedure(value).label) if value in Procedure.values else value
