@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template
+.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template bench-ingest
 
 help:
 	@echo "make demo    install, migrate, load reference data, seed demo users and serve on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint    ruff"
 	@echo "make worker / make beat   Celery worker / scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-template       time parsing the Commission communication template examples"
+	@echo "make bench-ingest         time a 1,000,000-line customs import against a raw PostgreSQL COPY (LINES=N)"
 
 $(STAMP): pyproject.toml
 	@echo "==> Checking Python ($(PYTHON))"
@@ -74,6 +75,9 @@ beat: $(STAMP)
 
 bench-template: $(STAMP)
 	@$(PY) bench/template_read.py
+
+bench-ingest: $(STAMP)
+	@$(PY) bench/ingest.py $(if $(LINES),--lines $(LINES),)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

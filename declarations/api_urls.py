@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("declarations.api.assess")),
+    path("", include("declarations.api.imports")),
 ]

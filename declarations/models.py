@@ -131,8 +131,30 @@ class ImportLine(models.Model):
     quantity (clinker contained, kg of nitrogen) where [IR2547] Art 4 needs it.
     """
 
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="import_lines")
-    upload = models.ForeignKey(ImportUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines")
+    # A bulk upload writes up to millions of lines at once, so every per-row cost counts:
+    # - indexes are kept to what the pages need; the unique (organisation, mrn, line_no) index serves
+    #   organisation lookups, and lines are not looked up by upload in bulk;
+    # - no foreign key here carries a database constraint: PostgreSQL checks each one with a query
+    #   per inserted row (and queues the check even for a NULL), which cost several times the whole
+    #   COPY. The services write only ids they have just read in the same transaction (the upload
+    #   service locks the organisation and upload rows); deletes go through the ORM, which applies
+    #   on_delete as declared.
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="import_lines",
+        db_index=False,
+        db_constraint=False,
+    )
+    upload = models.ForeignKey(
+        ImportUpload,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
+    )
     mrn = models.CharField(_("customs declaration (MRN)"), max_length=18)
     line_no = models.PositiveIntegerField(_("line"))
     released_on = models.DateField(_("date of release"))
@@ -145,9 +167,23 @@ class ImportLine(models.Model):
     supplementary_quantity = models.DecimalField(_("supplementary unit quantity"), null=True, blank=True, **QUANTITY)
     functional_unit_quantity = models.DecimalField(_("functional-unit quantity"), null=True, blank=True, **QUANTITY)
     procedure = models.CharField(_("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.FREE_CIRCULATION)
-    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_lines")
+    supplier = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_lines",
+        db_index=False,
+        db_constraint=False,
+    )
     installation = models.ForeignKey(
-        "emissions.Installation", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_lines"
+        "emissions.Installation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_lines",
+        db_index=False,
+        db_constraint=False,
     )
     in_scope = models.BooleanField(_("in CBAM scope"), default=True)
     out_of_scope_reason = models.CharField(_("why out of scope"), max_length=200, blank=True)
@@ -159,8 +195,11 @@ class ImportLine(models.Model):
             models.UniqueConstraint(fields=["organisation", "mrn", "line_no"], name="declarations_importline_unique"),
         ]
         indexes = [
-            models.Index(fields=["organisation", "-released_on"]),
-            models.Index(fields=["organisation", "cn_code"]),
+            models.Index(fields=["organisation", "released_on"], name="declarations_line_org_date"),
+            models.Index(fields=["supplier"], condition=Q(supplier__isnull=False), name="declarations_line_supplier"),
+            models.Index(
+                fields=["installation"], condition=Q(installation__isnull=False), name="declarations_line_installation"
+            ),
         ]
 
     def __str__(self) -> str:

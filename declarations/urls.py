@@ -4,4 +4,5 @@ app_name = "declarations"
 
 urlpatterns: list = [
     path("", include("declarations.views.assess")),
+    path("", include("declarations.views.imports")),
 ]

@@ -124,9 +124,10 @@ def _xlsx_table(handle: BinaryIO) -> Table:
     values = sheet.iter_rows(values_only=True)
     header = None
     header_row = 0
-    for header_row, raw in enumerate(values, start=1):
+    for row_no, raw in enumerate(values, start=1):
         if raw and any(v not in (None, "") for v in raw):
             header = [_cell_text(v) for v in raw]
+            header_row = row_no
             break
     if header is None:
         workbook.close()

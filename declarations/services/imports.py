@@ -7,26 +7,30 @@ through the validator and writes every line in one transaction, or none: a singl
 rejects the whole file and the job's result file lists every rejected row (row, column, value,
 message).
 
-On PostgreSQL valid rows are streamed with COPY into a temporary table, then moved into
-`ImportLine` with one INSERT … SELECT … ON CONFLICT DO NOTHING; fewer rows inserted than staged
-means duplicates (within the file or against existing lines), which one query then names and the
-transaction is rolled back. Elsewhere (SQLite) the same checks run in Python and lines are
-written with `bulk_create`.
+On PostgreSQL valid rows are streamed with COPY straight into `ImportLine` inside a savepoint, so
+the server writes while Python validates the next rows. When the unique (organisation, mrn,
+line_no) index refuses a line, the savepoint is rolled back, the file is read again into a
+temporary table with row numbers, and one query names every duplicate (within the file or of an
+existing line); the whole transaction is then rolled back. Elsewhere (SQLite) the same checks run
+in Python and lines are written with `bulk_create`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +45,7 @@ from cbam_portal.reference.models import CnGood, Country, DatasetKind
 from ..ingest import FileProblem, RowError, RowValidator, open_table
 from ..ingest.fields import FIELD_KEYS, FIELDS, REQUIRED_FIELDS, suggest_mapping
 from ..ingest.reader import sniff_format
-from ..ingest.validate import OUTPUT_COLUMNS, ReferenceSets, validate_one
+from ..ingest.validate import OUTPUT_COLUMNS, FastLines, ReferenceSets, copy_line, validate_one
 from ..models import ColumnMapping, ImportLine, ImportUpload, Procedure, Supplier, UploadStatus
 
 logger = logging.getLogger(__name__)
@@ -68,9 +72,9 @@ def max_upload_bytes() -> int:
 
 
 def upload_too_large_message(size: int) -> str:
-    return _("The file is %(size)s MB; the limit is %(limit)s MB. Split it and upload the parts.") % {
-        "size": f"{size / 1_000_000:.1f}",
-        "limit": f"{max_upload_bytes() / 1_000_000:.0f}",
+    return _("The file is %(size)s; the limit is %(limit)s. Split it and upload the parts.") % {
+        "size": filesizeformat(size),
+        "limit": filesizeformat(max_upload_bytes()),
     }
 
 
@@ -128,6 +132,10 @@ def import_line_create(
 def _line_from_row(row: tuple, *, organisation: Organisation, upload: ImportUpload | None) -> ImportLine:
     data = dict(zip(OUTPUT_COLUMNS, row, strict=True))
     data.pop("row_no")
+    data["released_on"] = dt.date.fromisoformat(data["released_on"])
+    for key in ("net_mass_tonnes", "quantity_mwh", "supplementary_quantity", "functional_unit_quantity"):
+        if data[key] is not None:
+            data[key] = Decimal(data[key])
     return ImportLine(organisation=organisation, upload=upload, **data)
 
 
@@ -206,7 +214,6 @@ def import_upload_create(*, actor: Actor, organisation: Organisation, uploaded_f
         target=upload,
         after={"file_name": original, "sha256": sha256, "size_bytes": size, "format": file_format},
     )
-    transaction.on_commit(lambda: None)
     return upload
 
 
@@ -261,6 +268,23 @@ def import_upload_start(
 # ---------------------------------------------------------------------------------------------
 
 
+class _Source:
+    """The rows of the stored file: the table already opened first, then the file read again
+    (the PostgreSQL path reads it a second time to name duplicates)."""
+
+    def __init__(self, handle, file_format: str, table):
+        self.handle, self.format, self.table, self.used = handle, file_format, table, False
+
+    def __call__(self):
+        if not self.used:
+            self.used = True
+            return self.table
+        self.table.rows.close()
+        self.handle.seek(0)
+        self.table = open_table(self.handle, self.format)
+        return self.table
+
+
 class _Rejected(Exception):
     """Raised inside the write transaction to roll it back when any row is rejected."""
 
@@ -301,11 +325,18 @@ def _duplicate_message(existing: bool, first_row: int | None) -> str:
     return f"Duplicate of row {first_row}: the same MRN and line number appear twice in the file."
 
 
-def import_upload_run(*, upload_id: int, actor: Actor, progress: ProgressFn | None = None) -> tuple[dict, bytes | None]:
+def import_upload_run(
+    *, upload_id: int, actor: Actor, organisation: Organisation | None = None, progress: ProgressFn | None = None
+) -> tuple[dict, bytes | None]:
     """Validate and import an upload whole, or reject it whole. Returns the job result and, when
     rows were rejected, the CSV of rejected rows. Running it again after success changes nothing."""
     step = progress or (lambda done, total, message: None)
-    upload = ImportUpload.objects.select_related("organisation").get(pk=upload_id)
+    uploads = ImportUpload.objects.select_related("organisation")
+    if organisation is not None:
+        uploads = uploads.filter(organisation=organisation)
+    upload = uploads.filter(pk=upload_id).first()
+    if upload is None:
+        raise UserFacingError(_("This upload no longer exists."))
     if upload.status == UploadStatus.IMPORTED:
         return _result(upload), None
     ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.RUNNING)
@@ -328,16 +359,18 @@ def import_upload_run(*, upload_id: int, actor: Actor, progress: ProgressFn | No
             validator = RowValidator(columns=table.columns, mapping=upload.mapping, refs=refs)
             total = max(1, upload.size_bytes // 1024)
 
-            def report(force: bool = False) -> None:
+            def report() -> None:
                 done = min(total, handle.tell() // 1024) if upload.format == "csv" else 0
                 step(done, total, _("%(rows)s rows checked") % {"rows": f"{counts.rows:,}"})
+
+            open_rows = _Source(handle, upload.format, table)
 
             try:
                 with transaction.atomic():
                     if connection.vendor == "postgresql":
-                        _write_postgres(upload, table, validator, counts, rejections, report)
+                        _write_postgres(upload, open_rows, validator, counts, rejections, report)
                     else:
-                        _write_generic(upload, table, validator, counts, rejections, report)
+                        _write_generic(upload, open_rows, validator, counts, rejections, report)
                     if rejections:
                         raise _Rejected
                     step(total, total, _("Saving…"))
@@ -413,6 +446,32 @@ def _result(upload: ImportUpload, errors: list[dict] | None = None, error_count:
     return result
 
 
+def _copy_lines(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report, prefix=None):
+    """Yield the COPY line of every valid row; record errors. Known-good rows take the fast path."""
+    fast = FastLines(validator, prefix)
+    validate = validator.validate
+    n = 0
+    for row_no, cells in table.rows:
+        n += 1
+        line = fast(row_no, cells) if not rejections else None
+        if line is not None:
+            yield line
+        else:
+            row, errors = validate(row_no, cells)
+            if errors:
+                for error in errors:
+                    rejections.add(error)
+            elif not rejections:
+                if not row[14]:
+                    counts.out_of_scope += 1
+                yield copy_line(row, prefix)
+        if n & 0x3FFF == 0:
+            counts.rows = n
+            report()
+    counts.rows = n
+    counts.out_of_scope += fast.out_of_scope
+
+
 def _validated_rows(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report):
     """Yield valid rows; record errors. Stops yielding (but keeps checking) once any row failed."""
     validate = validator.validate
@@ -431,15 +490,6 @@ def _validated_rows(table, validator: RowValidator, counts: _Counts, rejections:
             counts.rows = n
             report()
     counts.rows = n
-
-
-def _copy_text(row: tuple) -> str:
-    return "\t".join(
-        (
-            r"\N" if value is None else ("t" if value is True else "f" if value is False else str(value))
-        )
-        for value in row
-    )
 
 
 STAGING_SQL = """
@@ -463,14 +513,6 @@ CREATE TEMP TABLE declarations_import_staging (
 ) ON COMMIT DROP
 """
 
-_LINE_COLUMNS = ", ".join(OUTPUT_COLUMNS[1:])
-
-INSERT_SQL = f"""
-INSERT INTO declarations_importline (organisation_id, upload_id, installation_id, created_at, {_LINE_COLUMNS})
-SELECT %s, %s, NULL, now(), {_LINE_COLUMNS} FROM declarations_import_staging
-ON CONFLICT (organisation_id, mrn, line_no) DO NOTHING
-"""
-
 DUPLICATES_SQL = """
 SELECT s.row_no, s.mrn, s.line_no, TRUE AS existing, NULL::integer AS first_row
   FROM declarations_import_staging s
@@ -486,41 +528,70 @@ LIMIT %s
 """
 
 
-def _write_postgres(upload, table, validator, counts, rejections, report) -> None:
-    """COPY valid rows into a temporary table, then one INSERT … SELECT into ImportLine."""
-    with connection.cursor() as cursor:
-        cursor.execute(STAGING_SQL)
-        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-        staged = 0
-        with raw.copy(f"COPY declarations_import_staging ({', '.join(OUTPUT_COLUMNS)}) FROM STDIN") as copy:
-            batch: list[str] = []
-            for row in _validated_rows(table, validator, counts, rejections, report):
-                batch.append(_copy_text(row))
-                if len(batch) >= COPY_BATCH:
-                    copy.write("\n".join(batch) + "\n")
-                    staged += len(batch)
-                    batch.clear()
-            if batch and not rejections:
+_DIRECT_COLUMNS = ("organisation_id", "upload_id", "created_at", *OUTPUT_COLUMNS[1:])
+COPY_LINES_SQL = f"COPY declarations_importline ({', '.join(_DIRECT_COLUMNS)}) FROM STDIN"
+COPY_STAGING_SQL = f"COPY declarations_import_staging ({', '.join(OUTPUT_COLUMNS)}) FROM STDIN"
+
+
+def _copy(cursor, sql: str, lines) -> int:
+    """Stream `lines` into COPY in batches; returns how many were sent."""
+    sent = 0
+    # The psycopg 3 cursor under Django's wrapper; its errors become Django's (IntegrityError…).
+    # The queued writer sends data from a thread, so validating the next rows overlaps the sending.
+    from psycopg.copy import QueuedLibpqWriter
+
+    raw = cursor.cursor
+    with connection.wrap_database_errors, raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= COPY_BATCH:
                 copy.write("\n".join(batch) + "\n")
-                staged += len(batch)
+                sent += len(batch)
+                batch.clear()
+        if batch:
+            copy.write("\n".join(batch) + "\n")
+            sent += len(batch)
+    return sent
+
+
+def _write_postgres(upload, open_rows, validator, counts, rejections, report) -> None:
+    """COPY valid lines straight into ImportLine inside a savepoint, so the server writes while
+    Python validates the next rows. When the unique (organisation, mrn, line_no) index refuses a
+    line, the savepoint is rolled back and the file is read again into a temporary table with row
+    numbers, where one query names every duplicate (within the file or of an existing line)."""
+    prefix = f"{upload.organisation_id}\t{upload.pk}\t{timezone.now().isoformat()}\t"
+    with connection.cursor() as cursor:
+        # The rows the lines hang on stay put until the transaction ends (no constraint checks them).
+        cursor.execute("SELECT 1 FROM accounts_organisation WHERE id = %s FOR KEY SHARE", [upload.organisation_id])
+        cursor.execute("SELECT 1 FROM declarations_importupload WHERE id = %s FOR UPDATE", [upload.pk])
+        try:
+            with transaction.atomic():
+                sent = _copy(cursor, COPY_LINES_SQL, _copy_lines(open_rows(), validator, counts, rejections, report, prefix))
+                if rejections:
+                    raise _Rejected
+            counts.valid = sent
+            return
+        except IntegrityError:
+            pass
+        fresh = _Counts()
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.declarations_import_staging")
+        cursor.execute(STAGING_SQL)
+        _copy(cursor, COPY_STAGING_SQL, _copy_lines(open_rows(), validator, fresh, rejections, report))
+        counts.rows = fresh.rows
         if rejections:
             return
-        counts.valid = staged
-        cursor.execute(INSERT_SQL, [upload.organisation_id, upload.pk])
-        if cursor.rowcount == staged:
-            return
-        # Fewer lines written than staged: name every duplicate, then roll back.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(DUPLICATES_SQL, [upload.organisation_id, upload.pk, MAX_REJECTED_LINES])
         mrn_column = validator.column_of.get("mrn", "mrn")
         for row_no, mrn, line_no, existing, first_row in cursor.fetchall():
             rejections.add(RowError(row_no, mrn_column, f"{mrn}/{line_no}", _duplicate_message(existing, first_row)))
         if not rejections:  # defensive: a conflict we could not name
-            rejections.add(RowError(0, "", "", "Some lines were already recorded."))
+            rejections.add(RowError(0, "", "", "Some lines clash with lines already recorded."))
 
 
-def _write_generic(upload, table, validator, counts, rejections, report) -> None:
+def _write_generic(upload, open_rows, validator, counts, rejections, report) -> None:
     """The portable path: duplicate checks in Python, then bulk_create."""
+    table = open_rows()
     organisation = upload.organisation
     seen: dict[tuple[str, int], int] = {}
     lines: list[ImportLine] = []
@@ -549,3 +620,25 @@ def _write_generic(upload, table, validator, counts, rejections, report) -> None
 
 def procedure_label(value: str) -> str:
     return str(Procedure(value).label) if value in Procedure.values else value
+
+
+def import_upload_submit(
+    *, actor: Actor, organisation: Organisation, uploaded_file, mapping: dict[str, str] | None = None
+) -> ImportUpload:
+    """Upload and start in one step (the API): `mapping`, else the saved or suggested one. Nothing
+    is kept when the mapping cannot be used (the errors list the file's columns)."""
+    with transaction.atomic():
+        upload = import_upload_create(actor=actor, organisation=organisation, uploaded_file=uploaded_file)
+        stored = upload.stored_file
+        chosen = dict(mapping) if mapping else dict(upload.mapping)
+        try:
+            import_upload_start(actor=actor, organisation=organisation, upload=upload, mapping=chosen, remember=bool(mapping))
+        except ValidationError as exc:
+            transaction.set_rollback(True)
+            default_storage.delete(stored)
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"mapping": exc.messages}
+            raise ValidationError(
+                {"mapping": [f"{key}: {' '.join(msgs)}" for key, msgs in errors.items()], "columns": list(upload.columns)}
+            ) from None
+    upload.refresh_from_db()
+    return upload

@@ -1,0 +1,192 @@
+"""Benchmark: bulk upload of import lines against a raw PostgreSQL COPY of the same file.
+
+    .venv/bin/python bench/ingest.py                 # 1,000,000 lines (~100 MB)
+    .venv/bin/python bench/ingest.py --lines 100000
+
+Generates its own CSV, creates a throwaway PostgreSQL database (server from DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432), migrates it, loads the reference data, then times
+(a) a raw `COPY` of the file into a plain table and (b) the portal's ingest
+(`declarations.services.imports.import_upload_run`, what the upload job runs), and prints both,
+the ratio (target: at most 2) and the peak RSS of this process (target: under 300 MB). The
+database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HEADER = "MRN;Item;Release date;CN code;Goods description;Origin;Production country;Net mass (t);Procedure\n"
+DESCRIPTIONS = ["Flat-rolled products of iron, hot-rolled, in coils", "Unwrought aluminium, not alloyed", "Portland cement clinker", "Screws and bolts of steel"]
+CN_CODES = ["72081000", "7208512090", "72139110", "76011010", "25231000", "31021010", "73181590", "28141000", "39011010"]
+COUNTRIES = ["CN", "TR", "IN", "UA", "KR", "VN", "NO", "US"]
+
+
+def generate_csv(path: Path, lines: int, seed: int = 2026) -> int:
+    rng = random.Random(seed)
+    start = dt.date(2026, 1, 1)
+    days = max(1, (min(dt.date.today(), dt.date(2026, 12, 31)) - start).days)
+    dates = [(start + dt.timedelta(days=d)).isoformat() for d in range(days)]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        buffer = []
+        for i in range(lines):
+            mrn = f"26DE{i // 5:014d}"
+            origin = rng.choice(COUNTRIES)
+            buffer.append(
+                f"{mrn};{i % 5 + 1};{rng.choice(dates)};{rng.choice(CN_CODES)};{rng.choice(DESCRIPTIONS)};{origin};"
+                f"{origin if i % 7 else 'CN'};{rng.randint(1, 999999) / 1000:.3f};40 00\n"
+            )
+            if len(buffer) >= 10_000:
+                out.write("".join(buffer))
+                buffer.clear()
+        out.write("".join(buffer))
+    return path.stat().st_size
+
+
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def admin_connect(url: str):
+    import psycopg
+
+    return psycopg.connect(with_database(url, "postgres"), autocommit=True)
+
+
+def raw_copy(conninfo: str, path: Path) -> float:
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE bench_raw_import (mrn text, item text, released text, cn text, description text, origin text,"
+            " production text, net_mass text, procedure text)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        copy_sql = "COPY bench_raw_import FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')"
+        with cur.copy(copy_sql) as copy, path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_raw_import")
+        conn.commit()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="cbam-bench-ingest-"))
+    csv_path = workdir / "imports.csv"
+    print(f"Generating {args.lines:,} lines…", flush=True)
+    size = generate_csv(csv_path, args.lines)
+    print(f"  {csv_path} ({size / 1_000_000:.1f} MB)")
+
+    url = server_url()
+    db_name = f"cbam_bench_ingest_{os.getpid()}"
+    with admin_connect(url) as admin:
+        admin.execute(f'CREATE DATABASE "{db_name}"')
+    db_url = with_database(url, db_name)
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["MEDIA_ROOT"] = str(workdir / "media")
+    os.environ.setdefault("CBAM_MAX_UPLOAD_BYTES", str(4 * 1024**3))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cbam_portal.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        import django
+
+        django.setup()
+        from django.core.files import File
+        from django.core.management import call_command
+        from django.db import connection
+
+        print("Migrating and loading reference data…", flush=True)
+        call_command("migrate", verbosity=0)
+        call_command("load_reference_data", verbosity=0)
+
+        from cbam_portal.accounts.models import Organisation
+        from cbam_portal.core.actor import Actor
+        from declarations.services.imports import import_upload_create, import_upload_run, import_upload_start
+
+        print("(a) raw COPY into a plain table…", flush=True)
+        raw_s = raw_copy(db_url, csv_path)
+        print(f"    {raw_s:.2f} s")
+
+        organisation = Organisation.objects.create(kind="declarant", name="Bench Importer", country="DE", eori="DE000000000001")
+        actor = Actor.system()
+        with csv_path.open("rb") as handle:
+            started = time.perf_counter()
+            upload = import_upload_create(actor=actor, organisation=organisation, uploaded_file=File(handle, name="imports.csv"))
+            store_s = time.perf_counter() - started
+        # Start without dispatching: the bench runs the job's work itself, in this process.
+        from unittest import mock
+
+        with mock.patch("cbam_portal.core.services._dispatch"):
+            import_upload_start(actor=actor, organisation=organisation, upload=upload, mapping=upload.mapping)
+        print("(b) portal ingest (stream-validate + COPY into ImportLine)…", flush=True)
+        started = time.perf_counter()
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            result, rejected = profiler.runcall(import_upload_run, upload_id=upload.pk, actor=actor)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        else:
+            result, rejected = import_upload_run(upload_id=upload.pk, actor=actor)
+        ingest_s = time.perf_counter() - started
+        if rejected is not None:
+            print("    REJECTED:", result.get("errors", [])[:5])
+            return 1
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM declarations_importline")
+            stored = cur.fetchone()[0]
+        connection.close()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"    {ingest_s:.2f} s ({result['imported']:,} lines, {result['out_of_scope']:,} out of scope; {stored:,} in the table)")
+        print()
+        print(f"lines            {args.lines:,}")
+        print(f"file             {size / 1_000_000:.1f} MB")
+        print(f"raw COPY         {raw_s:.2f} s")
+        print(f"portal ingest    {ingest_s:.2f} s   (+ {store_s:.2f} s to hash and store the upload)")
+        print(f"ratio            {ingest_s / raw_s:.2f}   (target <= 2.00)")
+        print(f"peak RSS         {peak_mb:.0f} MB   (target < 300 MB)")
+        return 0
+    finally:
+        if not args.keep_db:
+            try:
+                from django.db import connections
+
+                connections.close_all()
+            except Exception:  # noqa: BLE001 - cleanup must not hide the result
+                pass
+            with admin_connect(url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        for path in sorted(workdir.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        workdir.rmdir()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

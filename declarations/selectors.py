@@ -1,1 +1,0 @@
-"""selectors for declarations (built in later issues)."""

@@ -1,1 +1,0 @@
-"""services for declarations (built in later issues)."""
