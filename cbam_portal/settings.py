@@ -181,6 +181,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-jobs": {"task": "cbam_portal.core.tasks.fail_stale_jobs", "schedule": 15 * 60},
+    "supplier-data-request-reminders": {
+        "task": "declarations.tasks.send_data_request_reminders",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 REST_FRAMEWORK = {

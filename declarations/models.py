@@ -204,3 +204,49 @@ class ImportLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mrn}/{self.line_no}"
+
+
+class SupplierInstallationMapping(models.Model):
+    """'Goods from this supplier come from this installation': applied to the supplier's lines that
+    have no installation yet, now (`supplier_mapping_apply`) and at ingest (`installation_for`).
+
+    A blank `cn_code` covers every good of the supplier; a CN-specific mapping wins over it.
+    Only installations shared with the declarant can be mapped ([R956] Art 10(5)).
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="supplier_installation_mappings"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="installation_mappings")
+    installation = models.ForeignKey(
+        "emissions.Installation", on_delete=models.CASCADE, related_name="supplier_mappings"
+    )
+    cn_code = models.CharField(_("CN code"), max_length=8, blank=True, help_text=_("Blank: every good of the supplier."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["supplier", "cn_code", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "cn_code"], name="declarations_suppliermapping_one_per_cn"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} → {self.installation} ({self.cn_code or '*'})"
+
+
+class SupplierDataRequest(models.Model):
+    """Which supplier a data request was sent to: the key of the supplier's evidence log of
+    'all possible efforts' to obtain actual data (IR 2025/2547 Art 4(3))."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="data_request_links")
+    data_request = models.OneToOneField(
+        "emissions.DataRequest", on_delete=models.CASCADE, related_name="supplier_link"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} – request #{self.data_request_id}"

@@ -5,4 +5,6 @@ app_name = "declarations"
 urlpatterns: list = [
     path("", include("declarations.views.assess")),
     path("", include("declarations.views.imports")),
+    path("", include("declarations.views.suppliers")),
+    path("", include("declarations.views.threshold")),
 ]
