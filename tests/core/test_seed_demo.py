@@ -1,11 +1,13 @@
 from io import StringIO
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from cbam_portal.accounts.access import access_for
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD, USERS
+from declarations.models import ImportLine
 from emissions.models import (
     DataRequest,
     DataRequestStatus,
@@ -16,7 +18,18 @@ from emissions.models import (
 )
 
 
-def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_importers(db):
+@pytest.fixture
+def reference(db):
+    call_command("load_reference_data", verbosity=0)
+
+
+def test_seed_demo_without_reference_data_says_what_to_run(db):
+    with pytest.raises(CommandError, match="load_reference_data"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Organisation.objects.exists()
+
+
+def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_importers(reference):
     out = StringIO()
     call_command("seed_demo", stdout=out)
 
@@ -39,13 +52,18 @@ def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_import
     assert verified.results.exists()
     assert DataRequest.objects.filter(declarant=declarant, operator=operator, status=DataRequestStatus.SENT).exists()
 
+    lines = ImportLine.objects.filter(organisation=declarant)
+    assert lines.count() == 7
+    assert lines.filter(in_scope=False, origin_country="CH").count() == 1  # Annex III origin
+    assert lines.filter(installation=verified.installation).count() == 2  # actual data available
+
     text = out.getvalue()
     assert DEMO_PASSWORD in text
     for email, *_ in USERS:
         assert email in text
 
 
-def test_seed_demo_run_twice_keeps_the_data_and_prints_the_credentials_again(db):
+def test_seed_demo_run_twice_keeps_the_data_and_prints_the_credentials_again(reference):
     call_command("seed_demo", stdout=StringIO())
     before = Membership.objects.count()
     out = StringIO()
@@ -54,6 +72,6 @@ def test_seed_demo_run_twice_keeps_the_data_and_prints_the_credentials_again(db)
     assert "already present" in out.getvalue()
 
 
-def test_demo_users_can_sign_in_with_the_printed_password(client, db):
+def test_demo_users_can_sign_in_with_the_printed_password(client, reference):
     call_command("seed_demo", stdout=StringIO())
     assert client.login(email="rita.reviewer@rheinstahl.example", password=DEMO_PASSWORD)

@@ -3,7 +3,7 @@ users for every role. Safe to run again: existing demo data is kept and the cred
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.urls import reverse
@@ -12,6 +12,8 @@ from cbam_portal.accounts import services as accounts
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Role
 from cbam_portal.core.actor import Actor
+from cbam_portal.reference.models import CnGood
+from declarations.services import imports, suppliers
 from emissions.demo import seed_operator_demo
 
 DEMO_PASSWORD = "cbam-demo-2026"
@@ -22,6 +24,18 @@ REPRESENTATIVE = {"name": "Lowlands Customs Services B.V.", "eori": "NL812345678
 IMPORTERS = [
     {"name": "Nordic Aluminium Trading AB", "eori": "SE5567891234", "country": "SE"},
     {"name": "Baltic Fertiliser Import UAB", "eori": "LT302345678", "country": "LT"},
+]
+
+# Customs lines of the demo declarant: (MRN, line, values, from the shared Turkish steelworks?)
+IMPORT_LINES = [
+    ("26DE0000000000A101", 1, {"released_on": "2026-02-12", "cn_code": "72081000", "origin_country": "TR", "net_mass_tonnes": "420.5"}, True),
+    ("26DE0000000000A101", 2, {"released_on": "2026-02-12", "cn_code": "72139120", "origin_country": "TR", "net_mass_tonnes": "180"}, True),
+    ("26DE0000000000A102", 1, {"released_on": "2026-03-03", "cn_code": "72081000", "origin_country": "CN", "net_mass_tonnes": "100"}, False),
+    ("26DE0000000000A103", 1, {"released_on": "2026-05-20", "cn_code": "76011010", "origin_country": "IN", "net_mass_tonnes": "250"}, False),
+    ("26DE0000000000A104", 1, {"released_on": "2026-06-08", "cn_code": "25232900", "origin_country": "EG", "net_mass_tonnes": "800",
+                                "functional_unit_quantity": "720"}, False),
+    ("26DE0000000000A105", 1, {"released_on": "2026-09-15", "cn_code": "72193100", "origin_country": "IN", "net_mass_tonnes": "64.2"}, False),
+    ("26DE0000000000A106", 1, {"released_on": "2026-10-02", "cn_code": "72081000", "origin_country": "CH", "net_mass_tonnes": "5"}, False),
 ]
 
 # (e-mail, full name, organisation key, role, what the person does)
@@ -41,6 +55,8 @@ class Command(BaseCommand):
     help = "Create demo organisations and users (idempotent) and print how to sign in."
 
     def handle(self, *args, **options):
+        if not CnGood.objects.exists():
+            raise CommandError("The demo needs the reference data: run `python manage.py load_reference_data` first.")
         # Demo members are invited and accept at once: their invitation e-mails would only be noise.
         quiet = override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}})
         with quiet, transaction.atomic():
@@ -90,6 +106,30 @@ class Command(BaseCommand):
             )
         # The operator's side: two installations, one verified 2026 report shared with the declarant,
         # and an open data request from the declarant.
-        seed_operator_demo(operator=orgs["operator"], declarant=orgs["declarant"], operator_admin=founder("operator"))
+        operator_demo = seed_operator_demo(
+            operator=orgs["operator"], declarant=orgs["declarant"], operator_admin=founder("operator")
+        )
+        self._seed_imports(
+            declarant=orgs["declarant"],
+            operator=orgs["operator"],
+            steelworks=operator_demo.steelworks,
+            actor=Actor(user=next(users[e] for e, *_r in USERS if e.startswith("paul.preparer"))),
+        )
         assert Membership.objects.filter(organisation__in=orgs.values()).count() == len(USERS)
         return True
+
+    def _seed_imports(self, *, declarant, operator, steelworks, actor) -> None:
+        """A year of customs lines: several countries and goods, actual data for the Turkish steel
+        (linked to the shared installation), default values elsewhere, one out-of-scope line."""
+        supplier = suppliers.supplier_create(
+            actor=actor, organisation=declarant, name=OPERATOR["name"], country="TR",
+            email="sales@anatolia.example", operator_org=operator,
+        )
+        for mrn, line_no, values, linked in IMPORT_LINES:
+            imports.import_line_create(
+                actor=actor,
+                organisation=declarant,
+                values={"mrn": mrn, "line_no": line_no, **values},
+                supplier=supplier if linked else None,
+                installation=steelworks if linked else None,
+            )
