@@ -46,7 +46,16 @@ from ..ingest import FileProblem, RowError, RowValidator, open_table
 from ..ingest.fields import FIELD_KEYS, FIELDS, REQUIRED_FIELDS, suggest_mapping
 from ..ingest.reader import sniff_format
 from ..ingest.validate import OUTPUT_COLUMNS, FastLines, ReferenceSets, copy_line, validate_one
-from ..models import ColumnMapping, ImportLine, ImportUpload, Procedure, Supplier, UploadStatus
+from ..models import (
+    ColumnMapping,
+    ImportLine,
+    ImportUpload,
+    Procedure,
+    Supplier,
+    SupplierInstallationMapping,
+    UploadStatus,
+)
+from .suppliers import installation_for, mapping_table, mappings_link_lines
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +127,8 @@ def import_line_create(
         raise ValidationError({"line_no": _("Line %(line)s of %(mrn)s is already recorded.") % {"line": line.line_no, "mrn": line.mrn}})
     line.supplier = supplier
     line.installation = installation
+    if installation is None and supplier is not None:
+        line.installation_id = installation_for(mapping_table(organisation), supplier.pk, line.cn_code)
     line.save()
     audit_record(
         actor=actor,
@@ -374,6 +385,11 @@ def import_upload_run(
                     if rejections:
                         raise _Rejected
                     step(total, total, _("Saving…"))
+                    # Lines from mapped suppliers take the mapped installation, as single entries do.
+                    mappings_link_lines(
+                        lines=ImportLine.objects.filter(upload=upload, supplier__isnull=False),
+                        mappings=SupplierInstallationMapping.objects.filter(organisation=organisation),
+                    )
                     upload.rows_total = counts.rows
                     upload.rows_imported = counts.valid
                     upload.rows_out_of_scope = counts.out_of_scope

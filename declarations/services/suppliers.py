@@ -195,22 +195,34 @@ def installation_for(table: dict[tuple[int, str], int], supplier_id: int | None,
     return table.get((supplier_id, cn_code[:8])) or table.get((supplier_id, ""))
 
 
+def mappings_link_lines(*, lines, mappings) -> int:
+    """Link `lines` (a queryset of one organisation's lines that have a supplier and no installation)
+    to the mapped installations: the CN-specific mapping first, else the supplier-wide one. One
+    UPDATE per mapping; returns the lines changed. Used when a mapping is applied and by every import."""
+    changed = 0
+    by_supplier: dict[int, list[SupplierInstallationMapping]] = {}
+    for mapping in mappings:
+        by_supplier.setdefault(mapping.supplier_id, []).append(mapping)
+    for supplier_id, supplier_mappings in by_supplier.items():
+        unlinked = lines.filter(supplier_id=supplier_id, installation__isnull=True)
+        by_cn = {m.cn_code: m.installation_id for m in supplier_mappings if m.cn_code}
+        for cn, installation_id in by_cn.items():
+            changed += unlinked.filter(cn_code=cn).update(installation_id=installation_id)
+        general = next((m.installation_id for m in supplier_mappings if not m.cn_code), None)
+        if general is not None:
+            changed += unlinked.exclude(cn_code__in=list(by_cn)).update(installation_id=general)
+    return changed
+
+
 @transaction.atomic
 def supplier_mapping_apply(*, actor: Actor, supplier: Supplier) -> int:
     """Link the supplier's lines that have no installation yet to the mapped installations.
     Lines already linked (by hand or earlier) are left as they are. Returns the lines changed."""
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
     mappings = list(SupplierInstallationMapping.objects.filter(supplier=supplier))
-    unlinked = ImportLine.objects.filter(
-        organisation_id=supplier.organisation_id, supplier=supplier, installation__isnull=True
+    changed = mappings_link_lines(
+        lines=ImportLine.objects.filter(organisation_id=supplier.organisation_id), mappings=mappings
     )
-    changed = 0
-    by_cn = {m.cn_code: m.installation_id for m in mappings if m.cn_code}
-    for cn, installation_id in by_cn.items():
-        changed += unlinked.filter(cn_code=cn).update(installation_id=installation_id)
-    general = next((m.installation_id for m in mappings if not m.cn_code), None)
-    if general is not None:
-        changed += unlinked.exclude(cn_code__in=list(by_cn)).update(installation_id=general)
     audit_record(
         actor=actor,
         verb="supplier.mapping_applied",

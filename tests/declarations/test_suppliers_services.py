@@ -276,3 +276,43 @@ def test_the_reminder_task_runs_the_service(personas, actor):
         assert send_data_request_reminders.delay().get() == 1
         assert send_data_request_reminders.delay().get() == 0
     assert Supplier.objects.count() == 1
+
+
+def test_future_lines_of_a_mapped_supplier_take_the_installation_by_single_entry_and_by_upload(
+    personas, actor, operator, django_capture_on_commit_callbacks
+):
+    from declarations.services.imports import import_line_create, import_upload_create, import_upload_start
+
+    from .test_imports_support import HEADER, csv_bytes, good_row, upload_file
+
+    supplier = make_supplier(personas.organisation, name="Anatolia Steel", operator_org=operator)
+    general, alu = make_installation(operator), make_installation(operator)
+    share(general, personas.organisation)
+    share(alu, personas.organisation)
+    services.supplier_mapping_create(actor=actor, supplier=supplier, installation=general)
+    services.supplier_mapping_create(actor=actor, supplier=supplier, installation=alu, cn_code="76011010")
+
+    single = import_line_create(
+        actor=actor,
+        organisation=personas.organisation,
+        values={"mrn": "26DE00000000000777", "line_no": 1, "released_on": "2026-03-01", "cn_code": "72081000",
+                "origin_country": "TR", "net_mass_tonnes": "10"},
+        supplier=supplier,
+    )
+    assert single.installation_id == general.pk
+
+    header = [*HEADER, "Supplier"]
+    rows = [
+        [*good_row(1, Origin="TR"), "Anatolia Steel"],
+        [*good_row(2, Origin="TR", **{"CN code": "7601 10 10"}), "anatolia steel"],
+        [*good_row(3), ""],
+    ]
+    upload = import_upload_create(
+        actor=actor, organisation=personas.organisation, uploaded_file=upload_file(csv_bytes(rows, header=header))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_upload_start(actor=actor, organisation=personas.organisation, upload=upload, mapping=upload.mapping)
+    lines = {line.mrn: line for line in ImportLine.objects.filter(upload=upload)}
+    assert lines["26DE00000000000001"].installation_id == general.pk
+    assert lines["26DE00000000000002"].installation_id == alu.pk
+    assert lines["26DE00000000000003"].installation_id is None  # no supplier, no mapping
