@@ -45,3 +45,27 @@ def declarations_import_upload(job: Job, progress: Progress) -> JobOutcome:
     if rejected_csv is not None:
         return JobOutcome(result=result, file_name=f"rejected-rows-upload-{upload_id}.csv", file_content=rejected_csv)
     return JobOutcome(result=result)
+
+
+@job_handler(
+    "declarations.declaration_recompute",
+    label=_("Declaration recalculation"),
+    capability=Capability.VIEW,
+    summarise=lambda result: _("Declaration recalculated: %(certificates)s certificates") % result,
+)
+def declarations_declaration_recompute(job: Job, progress: Progress) -> JobOutcome:
+    """Recompute a draft declaration after its inputs changed; other statuses are left alone."""
+    from .models import Declaration, DeclarationStatus
+    from .services.declarations import declaration_compute
+
+    declaration = Declaration.objects.filter(
+        pk=(job.params or {}).get("declaration"), organisation=job.organisation
+    ).first()
+    if declaration is None:
+        raise UserFacingError(str(_("This job does not name a declaration of the organisation.")))
+    if declaration.status != DeclarationStatus.DRAFT:
+        return JobOutcome(
+            result={"skipped": declaration.status, "certificates": str(declaration.certificates)}
+        )
+    declaration = declaration_compute(actor=Actor(user=job.created_by), declaration=declaration)
+    return JobOutcome(result={"certificates": str(declaration.certificates)})

@@ -250,3 +250,133 @@ class SupplierDataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier} – request #{self.data_request_id}"
+
+
+# --- annual declaration ----------------------------------------------------------------------
+
+
+class DeclarationStatus(models.TextChoices):
+    """Life of an annual CBAM declaration in the portal ([R956] Art 6 as amended by [OMN] Art 1(5))."""
+
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    FILED = "filed", _("Filed")
+    AMENDED = "amended", _("Amended (superseded)")
+
+
+class EmissionsSource(models.TextChoices):
+    ACTUAL = "actual", _("Actual (operator report)")
+    DEFAULT = "default", _("Default values")
+
+
+class Declaration(models.Model):
+    """The annual CBAM declaration of one importer for one year ([R956] Art 6(2) as amended).
+
+    Totals are stored at full precision; money is presented through one quantise helper. A filed
+    declaration keeps a snapshot of every input and dataset version it used; it changes only by
+    being amended into the next version.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="declarations")
+    year = models.PositiveSmallIntegerField(_("year of import"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.DRAFT, db_index=True
+    )
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_for_review_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_for_review_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    filed_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(_("filed snapshot"), null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    computed_at = models.DateTimeField(null=True, blank=True)
+    computation_error = models.TextField(blank=True)
+    quantity_tonnes = models.DecimalField(_("quantity (t)"), default=0, **QUANTITY)
+    embedded_t_co2e = models.DecimalField(_("embedded emissions (tCO2e)"), default=0, **QUANTITY)
+    certificates = models.DecimalField(_("certificates due"), default=0, **QUANTITY)
+    cost_eur = models.DecimalField(_("cost (EUR)"), default=0, max_digits=20, decimal_places=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year", "version"], name="declaration_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"CBAM declaration {self.year} v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in (DeclarationStatus.APPROVED, DeclarationStatus.FILED, DeclarationStatus.AMENDED)
+
+
+class DeclarationGroup(models.Model):
+    """Imports of one good (CN code, country, installation, quarter of release) in a declaration,
+    with the source of its emissions and every number of its obligation ([R956] Art 6(2), 7, 9, 31)."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="groups")
+    cn_code = models.CharField(_("CN code"), max_length=8)
+    country = models.CharField(_("country"), max_length=2)
+    installation = models.ForeignKey(
+        "emissions.Installation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quarter = models.PositiveSmallIntegerField(_("quarter of release"))
+    source = models.CharField(_("source"), max_length=8, choices=EmissionsSource.choices)
+    override_source = models.CharField(
+        _("source chosen by the declarant"), max_length=8, choices=EmissionsSource.choices, blank=True
+    )
+    override_reason = models.TextField(_("justification"), blank=True)
+    report = models.ForeignKey(
+        "emissions.EmissionsReport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mass_tonnes = models.DecimalField(_("quantity (functional unit)"), default=0, **QUANTITY)
+    returned_tonnes = models.DecimalField(_("returned goods (zero emissions)"), default=0, **QUANTITY)
+    lines = models.PositiveIntegerField(_("import lines"), default=0)
+    see_used = models.DecimalField(_("SEE used"), null=True, blank=True, **QUANTITY)
+    embedded_t_co2e = models.DecimalField(_("embedded emissions (tCO2e)"), default=0, **QUANTITY)
+    benchmark = models.DecimalField(_("benchmark"), null=True, blank=True, **QUANTITY)
+    column = models.CharField(_("benchmark column"), max_length=1, blank=True)
+    route = models.CharField(_("route"), max_length=20, blank=True)
+    sefa = models.DecimalField(_("SEFA"), default=0, **QUANTITY)
+    faa = models.DecimalField(_("free allocation adjustment (tCO2e)"), default=0, **QUANTITY)
+    carbon_price_deduction = models.DecimalField(_("carbon price deduction (tCO2e)"), default=0, **QUANTITY)
+    certificates = models.DecimalField(_("certificates due"), default=0, **QUANTITY)
+    price_eur = models.DecimalField(_("certificate price (EUR)"), null=True, blank=True, max_digits=20, decimal_places=6)
+    cost_eur = models.DecimalField(_("cost (EUR)"), default=0, max_digits=20, decimal_places=6)
+    error = models.TextField(_("calculation error"), blank=True)
+    trace = models.JSONField(default=list)
+    datasets = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["cn_code", "country", "quarter", "pk"]
+        indexes = [models.Index(fields=["declaration", "cn_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.cn_code} {self.country} Q{self.quarter}"
+
+    @property
+    def effective_source(self) -> str:
+        return self.override_source or self.source
+
+
+class DeclarationComment(models.Model):
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(_("comment"))
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -55,6 +55,7 @@ from ..models import (
     SupplierInstallationMapping,
     UploadStatus,
 )
+from .declarations import declarations_inputs_changed
 from .suppliers import installation_for, mapping_table, mappings_link_lines
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,14 @@ def import_line_create(
         target=line,
         after={"mrn": line.mrn, "line_no": line.line_no, "cn_code": line.cn_code, "in_scope": line.in_scope},
     )
+    _declarations_recompute_on_commit(actor=actor, organisation=organisation)
     return line
+
+
+def _declarations_recompute_on_commit(*, actor: Actor, organisation: Organisation) -> None:
+    """New lines change the drafts of the year: recompute them once this transaction commits."""
+
+    transaction.on_commit(lambda: declarations_inputs_changed(actor=actor, organisation=organisation))
 
 
 def _line_from_row(row: tuple, *, organisation: Organisation, upload: ImportUpload | None) -> ImportLine:
@@ -404,6 +412,7 @@ def import_upload_run(
                         target=upload,
                         after={"lines": counts.valid, "out_of_scope": counts.out_of_scope},
                     )
+                    _declarations_recompute_on_commit(actor=actor, organisation=organisation)
             except _Rejected:
                 pass
             except FileProblem as exc:

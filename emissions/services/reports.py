@@ -42,6 +42,7 @@ from ..models import (
     ReportSource,
     ReportStatus,
 )
+from .notify import declarants_recompute_on_commit, grantee_ids
 
 ZERO = Decimal(0)
 
@@ -1088,6 +1089,7 @@ def report_submit(*, actor: Actor, report: EmissionsReport) -> EmissionsReport:
             "supersedes": report.supersedes_id,
         },
     )
+    declarants_recompute_on_commit(actor=actor, declarant_ids=grantee_ids(report.installation_id))
     return report
 
 
@@ -1165,6 +1167,7 @@ def report_verify(
             "verification_report": original,
         },
     )
+    declarants_recompute_on_commit(actor=actor, declarant_ids=grantee_ids(report.installation_id))
     return report
 
 

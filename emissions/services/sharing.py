@@ -25,6 +25,7 @@ from ..models import (
     ReportAccess,
     SharingGrant,
 )
+from .notify import declarants_recompute_on_commit
 
 OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 
@@ -68,6 +69,7 @@ def grant_create(*, actor: Actor, installation: Installation, declarant: Organis
         target=grant,
         after=_grant_snapshot(grant),
     )
+    declarants_recompute_on_commit(actor=actor, declarant_ids=[declarant.pk])
     return grant
 
 
@@ -90,6 +92,7 @@ def grant_revoke(*, actor: Actor, grant: SharingGrant) -> SharingGrant:
         before=before,
         after=_grant_snapshot(grant),
     )
+    declarants_recompute_on_commit(actor=actor, declarant_ids=[grant.declarant_id])
     return grant
 
 

@@ -1,0 +1,34 @@
+"""Reads: annual declarations of the active organisation (404 for anything else)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from cbam_portal.accounts.access import Access
+
+from ..models import Declaration, DeclarationComment, DeclarationGroup
+
+
+def declaration_list(access: Access) -> QuerySet[Declaration]:
+    return Declaration.objects.filter(organisation=access.organisation).select_related(
+        "prepared_by", "approved_by"
+    )
+
+
+def declaration_get(access: Access, pk) -> Declaration:
+    return get_object_or_404(
+        declaration_list(access).select_related("submitted_for_review_by", "filed_by", "supersedes"), pk=pk
+    )
+
+
+def declaration_groups(declaration: Declaration) -> QuerySet[DeclarationGroup]:
+    return declaration.groups.select_related("installation").order_by("cn_code", "country", "quarter", "pk")
+
+
+def declaration_group_get(declaration: Declaration, pk) -> DeclarationGroup:
+    return get_object_or_404(declaration_groups(declaration), pk=pk)
+
+
+def declaration_comments(declaration: Declaration) -> QuerySet[DeclarationComment]:
+    return declaration.comments.select_related("author")

@@ -1,0 +1,824 @@
+"""Writes: the annual CBAM declaration of an importer — drafting, computing, review and filing.
+
+The declaration groups the importer's in-scope customs lines of the year by CN code, country
+(of production, else of origin), installation and quarter of release, and computes each group
+with the same engine as the quick assessment (:func:`declarations.assessment.assess_good`, which
+feeds :func:`declarations.liability.group_obligation`):
+
+- actual data when a submitted or verified report of the installation for the year, shared with
+  the importer by an active grant, has a result for the CN code; default values with the year's
+  mark-up otherwise ([R956] Art 7(2), Annex IV pt 4.1; [IR2621] Annex I);
+- returned goods count with zero embedded emissions ([R956] Art 6(5));
+- certificates are floored at zero per group, never offset between goods ([QA] 4.32).
+
+Workflow: draft → in review → approved (never by whoever prepared or submitted it) → filed
+(frozen snapshot) → amended into the next version. Approved and filed declarations are immutable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, CharField, DecimalField, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cbam_portal.accounts.models import Organisation
+from cbam_portal.core.actor import Actor
+from cbam_portal.core.services import audit_record, job_enqueue
+from emissions.models import EmissionsReport, GoodResult, ReportStatus, SharingGrant
+from emissions.see import TraceStep
+
+from ..assessment import AssessmentError, AssessmentInput, assess_good, assessment_as_dict, decimal_text
+from ..models import (
+    Declaration,
+    DeclarationComment,
+    DeclarationGroup,
+    DeclarationStatus,
+    EmissionsSource,
+    ImportLine,
+    Procedure,
+)
+
+ZERO = Decimal(0)
+RECOMPUTE_KIND = "declarations.declaration_recompute"
+SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED)
+OPEN_STATUSES = (
+    DeclarationStatus.DRAFT,
+    DeclarationStatus.IN_REVIEW,
+    DeclarationStatus.APPROVED,
+    DeclarationStatus.FILED,
+)
+_RULE_RETURNED = (
+    "Reg (EU) 2023/956 Art 6(5); Commission CBAM Q&A 7.20 (returned goods: zero embedded emissions)"
+)
+_RULE_ACTUAL_SOURCE = (
+    "Reg (EU) 2023/956 Art 7(1), Art 10(5); [IR2547] Art 5 (actual data communicated by the operator)"
+)
+_RULE_OVERRIDE = (
+    "Reg (EU) 2023/956 Art 7(2), Annex IV pt 4.1 (default values may be used instead of actual data)"
+)
+_RULE_OBLIGATION_SEE = (
+    "[IR2547] Annex I point 3.1 (precursor cross-over); SEE computed by the operator's report"
+)
+_RULE_CARBON_PRICE = "Reg (EU) 2023/956 Art 9(1)–(3), (5) (as amended by Reg (EU) 2025/2083 Art 1(8))"
+_ROUTE_IN_TEXT = re.compile(r"\(([A-Z]{1,2})\)")
+
+_Q = DecimalField(max_digits=20, decimal_places=6)
+
+
+def _refuse(message: str, field: str | None = None) -> None:
+    raise ValidationError({field: message} if field else message)
+
+
+def _require_status(declaration: Declaration, *allowed: str, action: str) -> None:
+    if declaration.status not in allowed:
+        _refuse(
+            _("This declaration is %(status)s: it cannot be %(action)s.")
+            % {"status": declaration.get_status_display().lower(), "action": action}
+        )
+
+
+def _lock(declaration: Declaration) -> Declaration:
+    return Declaration.objects.select_for_update().get(pk=declaration.pk)
+
+
+def _state(declaration: Declaration) -> dict:
+    return {"status": declaration.status, "version": declaration.version, "year": declaration.year}
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs: import lines aggregated in SQL, reports shared with the importer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    """Summed import lines of one good (CN code, country, installation, quarter)."""
+
+    cn_code: str
+    country: str
+    installation_id: int | None
+    quarter: int
+    mass_tonnes: Decimal
+    functional_quantity: Decimal
+    returned_tonnes: Decimal
+    returned_functional: Decimal
+    lines: int
+
+    @property
+    def key(self) -> tuple:
+        return (self.cn_code, self.country, self.installation_id, self.quarter)
+
+
+def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
+    """The in-scope lines of ``year`` summed per CN code, country, installation and quarter, in one query.
+
+    The country is the country of production where recorded, else the country of origin: default
+    values are those of the country where the good was produced (Commission CBAM Q&A 7.21–7.22).
+    """
+    mass = Coalesce(F("net_mass_tonnes"), F("quantity_mwh"), Value(ZERO), output_field=_Q)
+    functional = Coalesce(F("functional_unit_quantity"), Value(ZERO), output_field=_Q)
+    returned = Q(procedure=Procedure.RETURNED_GOODS)
+    rows = (
+        ImportLine.objects.filter(organisation=organisation, in_scope=True, released_on__year=year)
+        .annotate(
+            group_country=Case(
+                When(production_country="", then=F("origin_country")),
+                default=F("production_country"),
+                output_field=CharField(),
+            ),
+            group_quarter=ExtractQuarter("released_on"),
+        )
+        .values("cn_code", "group_country", "installation_id", "group_quarter")
+        .annotate(
+            mass=Sum(mass),
+            functional=Sum(functional),
+            returned_mass=Sum(mass, filter=returned),
+            returned_functional=Sum(functional, filter=returned),
+            lines=Sum(Value(1)),
+        )
+        .order_by("cn_code", "group_country", "installation_id", "group_quarter")
+    )
+    return [
+        LineGroup(
+            cn_code=r["cn_code"],
+            country=r["group_country"],
+            installation_id=r["installation_id"],
+            quarter=int(r["group_quarter"]),
+            mass_tonnes=r["mass"] or ZERO,
+            functional_quantity=r["functional"] or ZERO,
+            returned_tonnes=r["returned_mass"] or ZERO,
+            returned_functional=r["returned_functional"] or ZERO,
+            lines=int(r["lines"] or 0),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    report_id: int
+    report_version: int
+    report_status: str
+    installation_id: int
+    cn_code: str
+    see_direct: Decimal
+    see_indirect: Decimal
+    see_obligation: Decimal | None
+    route: str
+    carbon_prices: tuple[str, ...] = ()
+
+
+def _route_code(text: str) -> str:
+    text = (text or "").strip().upper()
+    if 0 < len(text) <= 2:
+        return text
+    found = _ROUTE_IN_TEXT.search(text)
+    return found.group(1) if found else ""
+
+
+def shared_results(
+    *, organisation: Organisation, year: int, installation_ids
+) -> dict[tuple[int, str], SharedResult]:
+    """SEE per (installation, CN code) from the latest submitted or verified report of ``year``
+    that the operator shares with ``organisation`` through an active grant ([R956] Art 10(5))."""
+    ids = [i for i in installation_ids if i is not None]
+    if not ids:
+        return {}
+    active_grant = SharingGrant.objects.filter(
+        installation=OuterRef("report__installation"), declarant=organisation, revoked_at__isnull=True
+    )
+    results = (
+        GoodResult.objects.filter(
+            report__installation_id__in=ids, report__year=year, report__status__in=SHARED_STATUSES
+        )
+        .filter(Exists(active_grant))
+        .select_related("report", "process")
+        .prefetch_related("report__carbon_prices")
+        .order_by("report__installation_id", "cn_code", "-report__version", "-report__pk")
+    )
+    found: dict[tuple[int, str], SharedResult] = {}
+    for r in results:
+        key = (r.report.installation_id, r.cn_code)
+        if key in found:
+            continue  # an older version, or a second process making the same good
+        found[key] = SharedResult(
+            report_id=r.report_id,
+            report_version=r.report.version,
+            report_status=r.report.status,
+            installation_id=r.report.installation_id,
+            cn_code=r.cn_code,
+            see_direct=r.see_direct,
+            see_indirect=r.see_indirect,
+            see_obligation=r.see_obligation,
+            route=_route_code(r.process.route),
+            carbon_prices=tuple(
+                f"{c.instrument}: {decimal_text(c.amount_per_t)} {c.currency}/tCO2e, "
+                f"{decimal_text(c.share_covered)} covered, rebate {decimal_text(c.rebate_per_t)}"
+                for c in r.report.carbon_prices.all()
+                if not c.cn_codes or r.cn_code in c.cn_codes
+            ),
+        )
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# One group
+# --------------------------------------------------------------------------------------------
+
+
+def _step(step: TraceStep) -> dict:
+    return {
+        "rule": step.rule,
+        "description": step.description,
+        "inputs": {k: decimal_text(v) if isinstance(v, Decimal) else v for k, v in step.inputs.items()},
+        "result": decimal_text(step.result),
+    }
+
+
+def compute_group(
+    *, group: LineGroup, year: int, shared: SharedResult | None, override_source: str = ""
+) -> dict:
+    """Field values of one :class:`DeclarationGroup` ([R956] Art 6(2)(c), 7, 9, 21, 31).
+
+    Actual data when ``shared`` covers the group, unless the declarant chose default values;
+    returned goods are taken out of the quantity that carries emissions ([R956] Art 6(5)).
+    """
+    source = EmissionsSource.ACTUAL if shared is not None else EmissionsSource.DEFAULT
+    use = override_source or source
+    values: dict = {
+        "source": source,
+        "report_id": shared.report_id if shared is not None and use == EmissionsSource.ACTUAL else None,
+        "mass_tonnes": group.functional_quantity or group.mass_tonnes,
+        "returned_tonnes": group.returned_functional or group.returned_tonnes,
+        "lines": group.lines,
+        "see_used": None,
+        "embedded_t_co2e": ZERO,
+        "benchmark": None,
+        "column": "",
+        "route": "",
+        "sefa": ZERO,
+        "faa": ZERO,
+        "carbon_price_deduction": ZERO,
+        "certificates": ZERO,
+        "price_eur": None,
+        "cost_eur": ZERO,
+        "error": "",
+        "trace": [],
+        "datasets": {},
+    }
+    pre: list[dict] = []
+    mass = group.mass_tonnes - group.returned_tonnes
+    functional = group.functional_quantity - group.returned_functional
+    if group.returned_tonnes:
+        pre.append(
+            _step(
+                TraceStep(
+                    rule=_RULE_RETURNED,
+                    description=_("Returned goods are declared with zero embedded emissions."),
+                    inputs={"returned (t)": group.returned_tonnes, "total (t)": group.mass_tonnes},
+                    result=mass,
+                )
+            )
+        )
+    if mass <= 0:
+        values["trace"] = pre
+        return values
+
+    see_direct = see_indirect = None
+    route = ""
+    if use == EmissionsSource.ACTUAL and shared is not None:
+        see_direct, see_indirect, route = shared.see_direct, shared.see_indirect, shared.route
+        pre.append(
+            _step(
+                TraceStep(
+                    rule=_RULE_ACTUAL_SOURCE,
+                    description=_(
+                        "Actual SEE from emissions report #%(id)s (version %(version)s, %(status)s) shared by the operator."
+                    )
+                    % {
+                        "id": shared.report_id,
+                        "version": shared.report_version,
+                        "status": shared.report_status,
+                    },
+                    inputs={
+                        "SEE direct": shared.see_direct,
+                        "SEE indirect": shared.see_indirect,
+                        "route": route or "–",
+                    },
+                    result=shared.see_direct + shared.see_indirect,
+                )
+            )
+        )
+        if shared.carbon_prices:
+            # Art 9 needs independent evidence of payment and a conversion method still to be adopted
+            # (Art 9(5)); the reported price is shown, not deducted, until a claim is recorded.
+            pre.append(
+                _step(
+                    TraceStep(
+                        rule=_RULE_CARBON_PRICE,
+                        description=_(
+                            "The operator reports a carbon price due; it is not deducted without a documented claim."
+                        ),
+                        inputs={f"price {i + 1}": text for i, text in enumerate(shared.carbon_prices)},
+                        result=ZERO,
+                    )
+                )
+            )
+        if shared.see_obligation is not None:
+            # The operator's report already applied the precursor cross-over rule: that value counts.
+            see_direct, see_indirect = shared.see_obligation, ZERO
+            pre.append(
+                _step(
+                    TraceStep(
+                        rule=_RULE_OBLIGATION_SEE,
+                        description=_(
+                            "The report gives the SEE counted for the obligation; it is used as is."
+                        ),
+                        inputs={"SEE for the obligation": shared.see_obligation},
+                        result=shared.see_obligation,
+                    )
+                )
+            )
+    elif override_source == EmissionsSource.DEFAULT and shared is not None:
+        pre.append(
+            _step(
+                TraceStep(
+                    rule=_RULE_OVERRIDE,
+                    description=_(
+                        "Default values chosen by the declarant although report #%(id)s covers this good."
+                    )
+                    % {"id": shared.report_id},
+                    inputs={},
+                    result=ZERO,
+                )
+            )
+        )
+    data = AssessmentInput(
+        cn=group.cn_code,
+        country=group.country,
+        mass=mass,
+        functional_unit_mass=functional if functional > 0 else None,
+        year=year,
+        quarter=group.quarter,
+        see_direct=see_direct,
+        see_indirect=see_indirect,
+        route=route,
+    )
+    try:
+        assessment = assess_good(data)
+    except AssessmentError as exc:
+        values["error"] = f"{exc.field}: {exc.message}"
+        values["trace"] = pre
+        return values
+    as_dict = assessment_as_dict(assessment)
+    values["trace"] = pre + as_dict["trace"]
+    values["datasets"] = as_dict["datasets"]
+    result = assessment.result
+    if result is None:  # origin outside CBAM
+        values["error"] = assessment.message
+        return values
+    values.update(
+        {
+            "mass_tonnes": group.functional_quantity or group.mass_tonnes,
+            "see_used": result.see_used,
+            "embedded_t_co2e": result.embedded_tco2e,
+            "benchmark": assessment.benchmark,
+            "column": assessment.benchmark_column,
+            "route": assessment.route or assessment.benchmark_route,
+            "sefa": result.sefa,
+            "faa": result.faa_tco2e,
+            "carbon_price_deduction": result.carbon_price_deduction_tco2e,
+            "certificates": result.certificates,
+            "price_eur": assessment.certificate_price_eur,
+            "cost_eur": result.cost_eur if assessment.certificate_price_eur is not None else ZERO,
+        }
+    )
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# Drafting and computing
+# --------------------------------------------------------------------------------------------
+
+
+def _compute_into(declaration: Declaration) -> None:
+    """Replace the groups of a draft by freshly computed ones, keeping the declarant's overrides."""
+    overrides = {
+        (g.cn_code, g.country, g.installation_id, g.quarter): (g.override_source, g.override_reason)
+        for g in declaration.groups.exclude(override_source="")
+    }
+    groups = line_groups(organisation=declaration.organisation, year=declaration.year)
+    shared = shared_results(
+        organisation=declaration.organisation,
+        year=declaration.year,
+        installation_ids={g.installation_id for g in groups},
+    )
+    declaration.groups.all().delete()
+    rows = []
+    totals = {"quantity": ZERO, "embedded": ZERO, "certificates": ZERO, "cost": ZERO}
+    errors = []
+    for g in groups:
+        override, reason = overrides.get(g.key, ("", ""))
+        found = shared.get((g.installation_id, g.cn_code)) if g.installation_id else None
+        values = compute_group(group=g, year=declaration.year, shared=found, override_source=override)
+        rows.append(
+            DeclarationGroup(
+                declaration=declaration,
+                cn_code=g.cn_code,
+                country=g.country,
+                installation_id=g.installation_id,
+                quarter=g.quarter,
+                override_source=override,
+                override_reason=reason,
+                **values,
+            )
+        )
+        totals["quantity"] += values["mass_tonnes"]
+        totals["embedded"] += values["embedded_t_co2e"]
+        totals["certificates"] += values["certificates"]
+        totals["cost"] += values["cost_eur"]
+        if values["error"]:
+            errors.append(f"{g.cn_code} {g.country} Q{g.quarter}: {values['error']}")
+    DeclarationGroup.objects.bulk_create(rows)
+    declaration.quantity_tonnes = totals["quantity"]
+    declaration.embedded_t_co2e = totals["embedded"]
+    declaration.certificates = totals["certificates"]
+    declaration.cost_eur = totals["cost"]
+    declaration.computation_error = "\n".join(errors)
+    declaration.computed_at = timezone.now()
+    declaration.save()
+
+
+@transaction.atomic
+def declaration_create(*, actor: Actor, organisation: Organisation, year: int) -> Declaration:
+    """Draft the annual declaration of ``organisation`` for ``year`` and compute it ([R956] Art 6)."""
+    if year < 2026:
+        _refuse(_("Annual declarations start with imports of 2026."), "year")
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    if Declaration.objects.filter(organisation=organisation, year=year, status__in=OPEN_STATUSES).exists():
+        _refuse(
+            _("A declaration for %(year)s already exists: open it, or amend the filed one.") % {"year": year},
+            "year",
+        )
+    last = Declaration.objects.filter(organisation=organisation, year=year).order_by("-version").first()
+    declaration = Declaration.objects.create(
+        organisation=organisation,
+        year=year,
+        version=(last.version + 1) if last else 1,
+        prepared_by=actor.user,
+    )
+    _compute_into(declaration)
+    audit_record(
+        actor=actor,
+        verb="declaration.created",
+        organisation=organisation,
+        target=declaration,
+        after=_state(declaration),
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_compute(*, actor: Actor, declaration: Declaration) -> Declaration:
+    """Recompute a draft from the current import lines, shared reports and reference data."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.DRAFT, action=_("recomputed"))
+    before = {"certificates": declaration.certificates, "cost_eur": declaration.cost_eur}
+    _compute_into(declaration)
+    audit_record(
+        actor=actor,
+        verb="declaration.computed",
+        organisation=declaration.organisation,
+        target=declaration,
+        before=before,
+        after={"certificates": declaration.certificates, "cost_eur": declaration.cost_eur},
+    )
+    return declaration
+
+
+def declaration_recompute_enqueue(*, actor: Actor, declaration: Declaration):
+    """Recompute a draft in the background (its inputs changed)."""
+    _require_status(declaration, DeclarationStatus.DRAFT, action=_("recomputed"))
+    return job_enqueue(
+        actor=actor,
+        organisation=declaration.organisation,
+        kind=RECOMPUTE_KIND,
+        params={"declaration": declaration.pk},
+    )
+
+
+def declarations_inputs_changed(*, actor: Actor, organisation: Organisation) -> list:
+    """Queue a recomputation of every draft of ``organisation`` (its lines or shared reports changed)."""
+    return [
+        declaration_recompute_enqueue(actor=actor, declaration=d)
+        for d in Declaration.objects.filter(organisation=organisation, status=DeclarationStatus.DRAFT)
+    ]
+
+
+@transaction.atomic
+def declaration_group_override(
+    *, actor: Actor, declaration: Declaration, group_id: int, source: str, reason: str
+) -> DeclarationGroup:
+    """Choose the source of emissions of one group, with a justification kept in the audit trail.
+
+    Default values may always replace actual data ([R956] Art 7(2)); actual data can be chosen
+    only where a shared, submitted report covers the group. ``source`` "" goes back to the
+    portal's choice.
+    """
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.DRAFT, action=_("changed"))
+    group = declaration.groups.filter(pk=group_id).first()
+    if group is None:
+        _refuse(_("This group is not part of the declaration."), "group")
+    reason = (reason or "").strip()
+    if source not in ("", *EmissionsSource.values):
+        _refuse(_("Choose actual or default values."), "source")
+    if source and not reason:
+        _refuse(_("A justification is required to override the source of emissions."), "reason")
+    if source == EmissionsSource.ACTUAL and group.source != EmissionsSource.ACTUAL:
+        _refuse(
+            _("No shared, submitted operator report covers this good: actual data cannot be used."), "source"
+        )
+    before = {"override_source": group.override_source, "override_reason": group.override_reason}
+    override = "" if source == group.source and not reason else source
+    group.override_source = override
+    group.override_reason = reason if override else ""
+    group.save(update_fields=["override_source", "override_reason"])
+    _compute_into(declaration)
+    group = declaration.groups.get(
+        cn_code=group.cn_code,
+        country=group.country,
+        installation_id=group.installation_id,
+        quarter=group.quarter,
+    )
+    audit_record(
+        actor=actor,
+        verb="declaration.source_overridden",
+        organisation=declaration.organisation,
+        target=declaration,
+        before={"group": str(group), **before},
+        after={
+            "group": str(group),
+            "override_source": group.override_source,
+            "override_reason": group.override_reason,
+        },
+    )
+    return group
+
+
+# --------------------------------------------------------------------------------------------
+# Review workflow (four eyes)
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def declaration_submit_for_review(*, actor: Actor, declaration: Declaration) -> Declaration:
+    """Hand a computed draft to a reviewer."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.DRAFT, action=_("submitted for review"))
+    if declaration.computed_at is None:
+        _refuse(_("Compute the declaration before submitting it for review."))
+    if declaration.computation_error:
+        _refuse(_("Some goods could not be calculated: fix them before submitting for review."))
+    declaration.status = DeclarationStatus.IN_REVIEW
+    declaration.submitted_for_review_by = actor.user
+    declaration.submitted_for_review_at = timezone.now()
+    declaration.save()
+    audit_record(
+        actor=actor,
+        verb="declaration.submitted_for_review",
+        organisation=declaration.organisation,
+        target=declaration,
+        after=_state(declaration),
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_return_to_draft(*, actor: Actor, declaration: Declaration, reason: str) -> Declaration:
+    """Send a declaration in review back to its preparer, with the reason as a comment."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.IN_REVIEW, action=_("returned to draft"))
+    reason = (reason or "").strip()
+    if not reason:
+        _refuse(_("Say what needs changing."), "reason")
+    declaration.status = DeclarationStatus.DRAFT
+    declaration.save()
+    DeclarationComment.objects.create(declaration=declaration, author=actor.user, text=reason)
+    audit_record(
+        actor=actor,
+        verb="declaration.returned_to_draft",
+        organisation=declaration.organisation,
+        target=declaration,
+        after={**_state(declaration), "reason": reason},
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_approve(*, actor: Actor, declaration: Declaration) -> Declaration:
+    """Approve a declaration in review — never by whoever prepared it or submitted it for review."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.IN_REVIEW, action=_("approved"))
+    user_id = getattr(actor.user, "pk", None)
+    if user_id is None or user_id in (declaration.prepared_by_id, declaration.submitted_for_review_by_id):
+        _refuse(_("Four eyes: a declaration must be approved by someone who did not prepare or submit it."))
+    declaration.status = DeclarationStatus.APPROVED
+    declaration.approved_by = actor.user
+    declaration.approved_at = timezone.now()
+    declaration.save()
+    audit_record(
+        actor=actor,
+        verb="declaration.approved",
+        organisation=declaration.organisation,
+        target=declaration,
+        after=_state(declaration),
+    )
+    return declaration
+
+
+def _group_snapshot(g: DeclarationGroup) -> dict:
+    fields = (
+        "cn_code",
+        "country",
+        "installation_id",
+        "quarter",
+        "source",
+        "override_source",
+        "override_reason",
+        "report_id",
+        "mass_tonnes",
+        "returned_tonnes",
+        "lines",
+        "see_used",
+        "embedded_t_co2e",
+        "benchmark",
+        "column",
+        "route",
+        "sefa",
+        "faa",
+        "carbon_price_deduction",
+        "certificates",
+        "price_eur",
+        "cost_eur",
+        "trace",
+        "datasets",
+    )
+    return {f: (decimal_text(v) if isinstance(v, Decimal) else v) for f in fields for v in (getattr(g, f),)}
+
+
+def _lines_digest(declaration: Declaration) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    count = 0
+    lines = (
+        ImportLine.objects.filter(organisation=declaration.organisation, in_scope=True)
+        .annotate(y=ExtractYear("released_on"))
+        .filter(y=declaration.year)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "mrn",
+            "line_no",
+            "released_on",
+            "cn_code",
+            "origin_country",
+            "production_country",
+            "net_mass_tonnes",
+            "quantity_mwh",
+            "functional_unit_quantity",
+            "procedure",
+            "installation_id",
+        )
+    )
+    for row in lines.iterator(chunk_size=5000):
+        digest.update(json.dumps(row, default=str).encode())
+        count += 1
+    return count, digest.hexdigest()
+
+
+def _reports_snapshot(report_ids) -> list[dict]:
+    reports = EmissionsReport.objects.filter(pk__in=report_ids).prefetch_related("results")
+    return [
+        {
+            "id": r.pk,
+            "installation_id": r.installation_id,
+            "year": r.year,
+            "version": r.version,
+            "status": r.status,
+            "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+            "results": [
+                {
+                    "cn_code": x.cn_code,
+                    "see_direct": decimal_text(x.see_direct),
+                    "see_indirect": decimal_text(x.see_indirect),
+                    "see_obligation": decimal_text(x.see_obligation),
+                }
+                for x in r.results.all()
+            ],
+        }
+        for r in reports
+    ]
+
+
+@transaction.atomic
+def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
+    """File an approved declaration: freeze a snapshot of every input and dataset version used
+    ([R956] Art 6(2); kept for the review period of Art 19)."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.APPROVED, action=_("filed"))
+    groups = list(declaration.groups.all())
+    line_count, line_digest = _lines_digest(declaration)
+    datasets: dict = {}
+    for g in groups:
+        datasets.update(g.datasets or {})
+    now = timezone.now()
+    declaration.snapshot = {
+        "year": declaration.year,
+        "version": declaration.version,
+        "filed_at": now.isoformat(),
+        "totals": {
+            "quantity_tonnes": decimal_text(declaration.quantity_tonnes),
+            "embedded_t_co2e": decimal_text(declaration.embedded_t_co2e),
+            "certificates": decimal_text(declaration.certificates),
+            "cost_eur": decimal_text(declaration.cost_eur),
+        },
+        "groups": [_group_snapshot(g) for g in groups],
+        "datasets": datasets,
+        "reports": _reports_snapshot({g.report_id for g in groups if g.report_id}),
+        "import_lines": {"count": line_count, "sha256": line_digest},
+    }
+    declaration.status = DeclarationStatus.FILED
+    declaration.filed_by = actor.user
+    declaration.filed_at = now
+    declaration.save()
+    audit_record(
+        actor=actor,
+        verb="declaration.filed",
+        organisation=declaration.organisation,
+        target=declaration,
+        after={**_state(declaration), "certificates": declaration.certificates},
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_amend(*, actor: Actor, declaration: Declaration) -> Declaration:
+    """Open version n+1 of a filed declaration as a draft; the filed one stays as it was, superseded."""
+    declaration = _lock(declaration)
+    _require_status(declaration, DeclarationStatus.FILED, action=_("amended"))
+    declaration.status = DeclarationStatus.AMENDED
+    declaration.save(update_fields=["status", "updated_at"])
+    amendment = Declaration.objects.create(
+        organisation=declaration.organisation,
+        year=declaration.year,
+        version=declaration.version + 1,
+        prepared_by=actor.user,
+        supersedes=declaration,
+    )
+    for g in declaration.groups.exclude(override_source=""):
+        DeclarationGroup.objects.create(
+            declaration=amendment,
+            cn_code=g.cn_code,
+            country=g.country,
+            installation_id=g.installation_id,
+            quarter=g.quarter,
+            source=g.source,
+            override_source=g.override_source,
+            override_reason=g.override_reason,
+        )
+    _compute_into(amendment)
+    audit_record(
+        actor=actor,
+        verb="declaration.amended",
+        organisation=declaration.organisation,
+        target=amendment,
+        before=_state(declaration),
+        after=_state(amendment),
+    )
+    return amendment
+
+
+@transaction.atomic
+def declaration_comment_add(*, actor: Actor, declaration: Declaration, text: str) -> DeclarationComment:
+    """Comment on a declaration (any status)."""
+    text = (text or "").strip()
+    if not text:
+        _refuse(_("Write a comment."), "text")
+    comment = DeclarationComment.objects.create(declaration=declaration, author=actor.user, text=text[:5000])
+    audit_record(
+        actor=actor,
+        verb="declaration.commented",
+        organisation=declaration.organisation,
+        target=declaration,
+        after={"comment": comment.pk},
+    )
+    return comment
