@@ -7,7 +7,8 @@ from cbam_portal.accounts.access import access_for
 from cbam_portal.accounts.models import Membership, Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD, USERS
-from declarations.models import ImportLine
+from cbam_portal.core.models import Job
+from declarations.models import Declaration, ImportLine
 from emissions.models import (
     DataRequest,
     DataRequestStatus,
@@ -56,6 +57,11 @@ def test_seed_demo_creates_every_role_and_a_representative_acting_for_two_import
     assert lines.count() == 7
     assert lines.filter(in_scope=False, origin_country="CH").count() == 1  # Annex III origin
     assert lines.filter(installation=verified.installation).count() == 2  # actual data available
+
+    draft = Declaration.objects.get(organisation=declarant, year=2026)
+    assert draft.status == "draft" and draft.certificates > 0
+    assert {g.source for g in draft.groups.all()} == {"actual", "default"}
+    assert not Job.objects.exists()  # computed once by the seed, no recompute jobs queued
 
     text = out.getvalue()
     assert DEMO_PASSWORD in text

@@ -13,7 +13,7 @@ from cbam_portal.accounts.models import Membership, Organisation, OrganisationKi
 from cbam_portal.accounts.policy import Role
 from cbam_portal.core.actor import Actor
 from cbam_portal.reference.models import CnGood
-from declarations.services import imports, suppliers
+from declarations.services import declarations, imports, suppliers
 from emissions.demo import seed_operator_demo
 
 DEMO_PASSWORD = "cbam-demo-2026"
@@ -61,6 +61,12 @@ class Command(BaseCommand):
         quiet = override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}})
         with quiet, transaction.atomic():
             created = self._seed()
+        if created:
+            # After the lines are committed, so that their "inputs changed" hooks find no draft yet
+            # and the draft is computed once, here.
+            declarant = Organisation.objects.get(eori=DECLARANT["eori"])
+            preparer = get_user_model().objects.get(email="paul.preparer@rheinstahl.example")
+            declarations.declaration_create(actor=Actor(user=preparer), organisation=declarant, year=2026)
         self.stdout.write(self.style.SUCCESS("Demo data " + ("created." if created else "already present.")))
         self.stdout.write("")
         login_url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("account_login")
