@@ -27,9 +27,11 @@ def _error_text(exc: ValidationError) -> str:
 
 def _detail_context(request, declaration, **extra) -> dict:
     access = request.access
+    groups = list(selectors.declaration_groups(declaration))
     return {
         "declaration": declaration,
-        "groups": list(selectors.declaration_groups(declaration)),
+        "groups": groups,
+        "unpriced_groups": sum(1 for g in groups if g.price_eur is None),
         "comments": list(selectors.declaration_comments(declaration)),
         "can_edit": access.can(Capability.EDIT),
         "can_review": access.can(Capability.REVIEW),

@@ -181,3 +181,17 @@ def test_comments(clients, who, declaration):
 def test_recalculation_is_started_in_the_background(clients, who, declaration):
     response = clients[who].post(reverse("declarations:declaration_recompute", args=[declaration.pk]))
     assert response.status_code == WRITE_STATUS[who]
+
+
+def test_a_group_of_a_quarter_without_a_published_price_says_so_instead_of_a_zero_cost(reference_data, personas):  # noqa: F811
+    import datetime as dt
+
+    add_line(personas.organisation, day=dt.date(2026, 8, 3))  # Q3 2026: no price loaded
+    declaration = services.declaration_create(actor=Actor(user=personas.owner), organisation=personas.organisation, year=2026)
+    response = login(personas.viewer, personas.organisation).get(
+        reverse("declarations:declaration_detail", args=[declaration.pk])
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "no price yet" in body
+    assert "without 1 group whose period has no published price yet" in body
