@@ -236,6 +236,32 @@ def _refresh(report: EmissionsReport) -> None:
 # --- reports -------------------------------------------------------------------------------
 
 
+def _audit_saved(
+    *, actor: Actor, report: EmissionsReport, row: models.Model, kind: str, created: bool, before, after
+) -> None:
+    """Audit a row of a draft report that was created or changed (only the fields that changed)."""
+    audit_record(
+        actor=actor,
+        verb=f"emissions_{kind}.{'created' if created else 'updated'}",
+        organisation=report.organisation,
+        target=row,
+        before=before or None,
+        after=after,
+    )
+
+
+def _delete_row(
+    *, actor: Actor, report: EmissionsReport, row: models.Model, kind: str, before: dict, recompute: bool = True
+) -> None:
+    """Audit and delete a row of a draft report, then recompute it unless the row does not enter the SEE."""
+    audit_record(
+        actor=actor, verb=f"emissions_{kind}.deleted", organisation=report.organisation, target=row, before=before
+    )
+    row.delete()
+    if recompute:
+        _refresh(report)
+
+
 @transaction.atomic
 def report_create(
     *, actor: Actor, installation: Installation, year: int, source: str = ReportSource.FORM
@@ -350,13 +376,8 @@ def process_save(
     process.save()
     after = _snapshot(process, (*PROCESS_FIELDS, "not_available"))
     before, after = _changes(before, after)
-    audit_record(
-        actor=actor,
-        verb="emissions_process.created" if created else "emissions_process.updated",
-        organisation=report.organisation,
-        target=process,
-        before=before or None,
-        after=after,
+    _audit_saved(
+        actor=actor, report=report, row=process, kind="process", created=created, before=before, after=after
     )
     _refresh(report)
     return process
@@ -366,15 +387,7 @@ def process_save(
 def process_delete(*, actor: Actor, process: ProductionProcess) -> None:
     report = _require_draft(process.report)
     snapshot = _snapshot(process, ("key", "name"))
-    audit_record(
-        actor=actor,
-        verb="emissions_process.deleted",
-        organisation=report.organisation,
-        target=process,
-        before=snapshot,
-    )
-    process.delete()
-    _refresh(report)
+    _delete_row(actor=actor, report=report, row=process, kind="process", before=snapshot)
 
 
 # --- goods ---------------------------------------------------------------------------------
@@ -458,13 +471,8 @@ def good_save(
     created = good.pk is None
     good.save()
     before, after = _changes(before, _snapshot(good, ("cn_code", "product_name", "qualifying_parameters")))
-    audit_record(
-        actor=actor,
-        verb="emissions_good.created" if created else "emissions_good.updated",
-        organisation=report.organisation,
-        target=good,
-        before=before or None,
-        after=after,
+    _audit_saved(
+        actor=actor, report=report, row=good, kind="good", created=created, before=before, after=after
     )
     _refresh(report)
     return good
@@ -473,15 +481,8 @@ def good_save(
 @transaction.atomic
 def good_delete(*, actor: Actor, good: ProcessGood) -> None:
     report = _require_draft(good.process.report)
-    audit_record(
-        actor=actor,
-        verb="emissions_good.deleted",
-        organisation=report.organisation,
-        target=good,
-        before={"process": good.process.key, "cn_code": good.cn_code},
-    )
-    good.delete()
-    _refresh(report)
+    before = {"process": good.process.key, "cn_code": good.cn_code}
+    _delete_row(actor=actor, report=report, row=good, kind="good", before=before)
 
 
 # --- purchased precursors ------------------------------------------------------------------
@@ -620,13 +621,10 @@ def purchased_precursor_save(
     created = precursor.pk is None
     precursor.save()
     before, after = _changes(before, _snapshot(precursor, PURCHASED_FIELDS))
-    audit_record(
-        actor=actor,
-        verb="emissions_precursor.created" if created else "emissions_precursor.updated",
-        organisation=report.organisation,
-        target=precursor,
-        before=before or None,
-        after={**after, **({"default_values_source": default_source} if fill_defaults else {})},
+    if fill_defaults:
+        after = {**after, "default_values_source": default_source}
+    _audit_saved(
+        actor=actor, report=report, row=precursor, kind="precursor", created=created, before=before, after=after
     )
     _refresh(report)
     precursor.default_source = default_source  # where the defaults came from, for the caller's message
@@ -636,15 +634,8 @@ def purchased_precursor_save(
 @transaction.atomic
 def purchased_precursor_delete(*, actor: Actor, precursor: PurchasedPrecursor) -> None:
     report = _require_draft(precursor.process.report)
-    audit_record(
-        actor=actor,
-        verb="emissions_precursor.deleted",
-        organisation=report.organisation,
-        target=precursor,
-        before=_snapshot(precursor, PURCHASED_FIELDS),
-    )
-    precursor.delete()
-    _refresh(report)
+    before = _snapshot(precursor, PURCHASED_FIELDS)
+    _delete_row(actor=actor, report=report, row=precursor, kind="precursor", before=before)
 
 
 # --- internal precursors -------------------------------------------------------------------
@@ -735,13 +726,8 @@ def internal_precursor_save(
     precursor.save()
     after = {"source_process": source_process.pk, "quantity": _json(precursor.quantity)}
     before, after = _changes(before, after)
-    audit_record(
-        actor=actor,
-        verb="emissions_internal_precursor.created" if created else "emissions_internal_precursor.updated",
-        organisation=report.organisation,
-        target=precursor,
-        before=before or None,
-        after=after,
+    _audit_saved(
+        actor=actor, report=report, row=precursor, kind="internal_precursor", created=created, before=before, after=after
     )
     _refresh(report)
     return precursor
@@ -750,19 +736,12 @@ def internal_precursor_save(
 @transaction.atomic
 def internal_precursor_delete(*, actor: Actor, precursor: InternalPrecursor) -> None:
     report = _require_draft(precursor.process.report)
-    audit_record(
-        actor=actor,
-        verb="emissions_internal_precursor.deleted",
-        organisation=report.organisation,
-        target=precursor,
-        before={
-            "process": precursor.process_id,
-            "source_process": precursor.source_process_id,
-            "quantity": _json(precursor.quantity),
-        },
-    )
-    precursor.delete()
-    _refresh(report)
+    before = {
+        "process": precursor.process_id,
+        "source_process": precursor.source_process_id,
+        "quantity": _json(precursor.quantity),
+    }
+    _delete_row(actor=actor, report=report, row=precursor, kind="internal_precursor", before=before)
 
 
 # --- carbon price due ----------------------------------------------------------------------
@@ -817,13 +796,8 @@ def carbon_price_save(
     created = carbon_price.pk is None
     carbon_price.save()
     before, after = _changes(before, _snapshot(carbon_price, CARBON_PRICE_FIELDS))
-    audit_record(
-        actor=actor,
-        verb="emissions_carbon_price.created" if created else "emissions_carbon_price.updated",
-        organisation=report.organisation,
-        target=carbon_price,
-        before=before or None,
-        after=after,
+    _audit_saved(
+        actor=actor, report=report, row=carbon_price, kind="carbon_price", created=created, before=before, after=after
     )
     return carbon_price
 
@@ -831,14 +805,9 @@ def carbon_price_save(
 @transaction.atomic
 def carbon_price_delete(*, actor: Actor, carbon_price: CarbonPriceDue) -> None:
     report = _require_draft(carbon_price.report)
-    audit_record(
-        actor=actor,
-        verb="emissions_carbon_price.deleted",
-        organisation=report.organisation,
-        target=carbon_price,
-        before=_snapshot(carbon_price, CARBON_PRICE_FIELDS),
-    )
-    carbon_price.delete()
+    # Carbon price due does not enter the SEE: no recomputation.
+    before = _snapshot(carbon_price, CARBON_PRICE_FIELDS)
+    _delete_row(actor=actor, report=report, row=carbon_price, kind="carbon_price", before=before, recompute=False)
 
 
 # --- computation ---------------------------------------------------------------------------
