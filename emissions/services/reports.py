@@ -236,6 +236,24 @@ def _refresh(report: EmissionsReport) -> None:
 # --- reports -------------------------------------------------------------------------------
 
 
+def _row_for_edit(row, *, new, belongs, wrong_parent: str, allowed, snapshot_fields, fields: dict):
+    """Start editing a row of a draft report: refuse fields that cannot be set, make a new row or
+    check that the given one belongs here, snapshot it for the audit, and apply the fields
+    (text stripped). Returns (row, before)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
+    if row is None:
+        row, before = new(), {}
+    else:
+        if not belongs(row):
+            raise ValidationError(wrong_parent)
+        before = _snapshot(row, snapshot_fields)
+    for name, value in fields.items():
+        setattr(row, name, value.strip() if isinstance(value, str) else value)
+    return row, before
+
+
 def _audit_saved(
     *, actor: Actor, report: EmissionsReport, row: models.Model, kind: str, created: bool, before, after
 ) -> None:
@@ -317,20 +335,18 @@ def process_save(
     count as 0 in the computation and are shown as "not available" on the report.
     """
     report = _require_draft(report)
-    unknown = set(fields) - set(PROCESS_FIELDS) - {"not_available"}
-    if unknown:
-        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
-    if process is None:
-        process = ProductionProcess(report=report)
-        before = {}
-    else:
-        if process.report_id != report.pk:
-            raise ValidationError(_("This process belongs to another report."))
-        process = ProductionProcess.objects.get(pk=process.pk)
-        before = _snapshot(process, (*PROCESS_FIELDS, "not_available"))
     not_available = fields.pop("not_available", None)
-    for name, value in fields.items():
-        setattr(process, name, value.strip() if isinstance(value, str) else value)
+    if process is not None:
+        process = ProductionProcess.objects.get(pk=process.pk)  # fresh values for the audit's "before"
+    process, before = _row_for_edit(
+        process,
+        new=lambda: ProductionProcess(report=report),
+        belongs=lambda row: row.report_id == report.pk,
+        wrong_parent=_("This process belongs to another report."),
+        allowed=PROCESS_FIELDS,
+        snapshot_fields=(*PROCESS_FIELDS, "not_available"),
+        fields=fields,
+    )
     if not_available is not None:
         if not isinstance(not_available, dict):
             raise ValidationError({"not_available": _("Give a mapping of field name to reason.")})
@@ -577,18 +593,15 @@ def purchased_precursor_save(
     production for the report's year (with mark-up) and marks the precursor as default-based.
     """
     report = _require_draft(process.report)
-    unknown = set(fields) - set(PURCHASED_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
-    if precursor is None:
-        precursor = PurchasedPrecursor(process=process)
-        before = {}
-    else:
-        if precursor.process_id != process.pk:
-            raise ValidationError(_("This precursor belongs to another process."))
-        before = _snapshot(precursor, PURCHASED_FIELDS)
-    for name, value in fields.items():
-        setattr(precursor, name, value.strip() if isinstance(value, str) else value)
+    precursor, before = _row_for_edit(
+        precursor,
+        new=lambda: PurchasedPrecursor(process=process),
+        belongs=lambda row: row.process_id == process.pk,
+        wrong_parent=_("This precursor belongs to another process."),
+        allowed=PURCHASED_FIELDS,
+        snapshot_fields=PURCHASED_FIELDS,
+        fields=fields,
+    )
     precursor.country = (precursor.country or "").upper()
     precursor.cn_code = (precursor.cn_code or "").replace(" ", "")
     if precursor.cn_code:
@@ -755,18 +768,15 @@ def carbon_price_save(
     import pycountry
 
     report = _require_draft(report)
-    unknown = set(fields) - set(CARBON_PRICE_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
-    if carbon_price is None:
-        carbon_price = CarbonPriceDue(report=report)
-        before = {}
-    else:
-        if carbon_price.report_id != report.pk:
-            raise ValidationError(_("This carbon price belongs to another report."))
-        before = _snapshot(carbon_price, CARBON_PRICE_FIELDS)
-    for name, value in fields.items():
-        setattr(carbon_price, name, value.strip() if isinstance(value, str) else value)
+    carbon_price, before = _row_for_edit(
+        carbon_price,
+        new=lambda: CarbonPriceDue(report=report),
+        belongs=lambda row: row.report_id == report.pk,
+        wrong_parent=_("This carbon price belongs to another report."),
+        allowed=CARBON_PRICE_FIELDS,
+        snapshot_fields=CARBON_PRICE_FIELDS,
+        fields=fields,
+    )
     carbon_price.currency = (carbon_price.currency or "").upper()
     if carbon_price.rebate_per_t in (None, ""):
         carbon_price.rebate_per_t = ZERO
