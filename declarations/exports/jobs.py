@@ -1,0 +1,64 @@
+"""Job kind "declarations.declaration_export": one declaration in one format of the registry."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cbam_portal.accounts.policy import Capability
+from cbam_portal.core.errors import UserFacingError
+from cbam_portal.core.jobs import JobOutcome, Progress, job_handler
+from cbam_portal.core.models import Job
+
+from .services import KIND
+
+
+def _summarise(result: dict) -> str:
+    return _("%(format)s export of the %(year)s declaration, version %(version)s (%(status)s)") % {
+        "format": str(result.get("format", "")).upper(),
+        "year": result.get("year", ""),
+        "version": result.get("version", ""),
+        "status": result.get("status", ""),
+    }
+
+
+@job_handler(KIND, label=gettext_lazy("Declaration export"), capability=Capability.VIEW, summarise=_summarise)
+def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
+    """Render the declaration named in the job with the exporter of its format (read-only)."""
+    from ..models import Declaration
+    from . import get_exporter
+    from .document import document_for
+
+    params = job.params or {}
+    try:
+        exporter = get_exporter(params.get("format"))
+    except ValidationError as exc:
+        raise UserFacingError(" ".join(exc.messages)) from exc
+    declaration = (
+        Declaration.objects.filter(pk=params.get("declaration"), organisation=job.organisation)
+        .select_related(
+            "organisation", "prepared_by", "submitted_for_review_by", "approved_by", "filed_by", "supersedes"
+        )
+        .first()
+    )
+    if declaration is None:
+        raise UserFacingError(_("This job does not name a declaration of the organisation."))
+    progress(0, 3, _("Collecting the declaration's figures…"), force=True)
+    document_for(declaration)
+    progress(1, 3, _("Writing the %(format)s file…") % {"format": exporter.key.upper()}, force=True)
+    content = exporter.render(declaration)
+    progress(2, 3, _("Saving the file…"), force=True)
+    return JobOutcome(
+        result={
+            "format": exporter.key,
+            "declaration": declaration.pk,
+            "year": declaration.year,
+            "version": declaration.version,
+            "status": declaration.status,
+            "data_source": document_for(declaration)["data_source"],
+            "bytes": len(content),
+        },
+        file_name=exporter.file_name(declaration),
+        file_content=content,
+    )

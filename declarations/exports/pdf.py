@@ -1,0 +1,138 @@
+"""PDF export: the declaration as a printable A4 document, rendered by WeasyPrint.
+
+The document uses the portal's templates and a print stylesheet (``static/css/declaration-print.css``).
+WeasyPrint may fetch only our own static files: every other URL (other hosts, ``file:``,
+``data:``, media uploads) is refused, so content written by users can never make the renderer
+read local files or call out to the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from . import exporter
+from .document import document_for
+
+logger = logging.getLogger(__name__)
+
+# A base URL that resolves nowhere: relative and /static/ links become https://cbam-portal.invalid/...
+BASE_URL = "https://cbam-portal.invalid/"
+TEMPLATE = "declarations/export/pdf/declaration.html"
+MEDIA_TYPES = {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+
+
+def static_path_for(url: str) -> Path | None:
+    """The file of one of our static assets named by ``url``, or None for anything else."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or parts.query or parts.fragment:
+        return None
+    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    if not parts.path.startswith(prefix):
+        return None
+    relative = unquote(parts.path[len(prefix) :])
+    if not relative or ".." in relative.split("/") or relative.startswith("/"):
+        return None
+    if Path(relative).suffix.lower() not in MEDIA_TYPES:
+        return None
+    found = finders.find(relative)
+    if not found:
+        static_root = Path(settings.STATIC_ROOT) / relative
+        found = str(static_root) if static_root.is_file() else None
+    return Path(found) if found else None
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyURLFetcher(URLFetcher):
+        """Serves our static files from disk; refuses every other URL."""
+
+        def fetch(self, url, headers=None):
+            path = static_path_for(url)
+            if path is None:
+                logger.warning("PDF export refused to fetch %s", url[:200])
+                raise ValueError(f"Only the portal's static files may be used in a PDF: {url[:200]}")
+            return URLFetcherResponse(
+                url,
+                body=path.read_bytes(),
+                headers={"Content-Type": MEDIA_TYPES[path.suffix.lower()]},
+            )
+
+    return StaticOnlyURLFetcher
+
+
+def static_only_url_fetcher():
+    return _fetcher_class()()
+
+
+def _display_when(value: str | None) -> str:
+    """'2026-11-22T10:05:08.123+00:00' -> '2026-11-22 10:05 UTC' (dates stay as they are)."""
+    if not value:
+        return "–"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) <= 10:
+        return value
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pdf_context(document: dict) -> dict:
+    """The document with display texts for its times (the template stays free of parsing)."""
+    dates = {
+        key: _display_when(value) if key.endswith("_at") else value
+        for key, value in document["dates"].items()
+    }
+    evidence = [
+        {
+            **supplier,
+            "requests": [
+                {
+                    **r,
+                    "sent_display": _display_when(r["sent_at"]),
+                    "answered_display": _display_when(r["answered_at"]),
+                    "events": [{**e, "at_display": _display_when(e["at"])} for e in r["events"]],
+                }
+                for r in supplier["requests"]
+            ],
+        }
+        for supplier in document["supplier_evidence"]
+    ]
+    reports = [
+        {**r, "submitted_display": _display_when(r["submitted_at"])} for r in document["operator_reports"]
+    ]
+    return {
+        "doc": document,
+        "dates": dates,
+        "evidence": evidence,
+        "reports": reports,
+        "generated_display": _display_when(document["generated_at"]),
+        "is_filed": document["data_source"] == "filed_snapshot",
+    }
+
+
+def declaration_html(declaration) -> str:
+    return render_to_string(TEMPLATE, pdf_context(document_for(declaration)))
+
+
+@exporter(
+    "pdf",
+    label=_("PDF report"),
+    media_type="application/pdf",
+    extension="pdf",
+    description=_("Summary, goods, the 'why' of every group and the supplier evidence, for printing."),
+)
+def declaration_pdf(declaration) -> bytes:
+    from weasyprint import HTML  # heavy import: only where a PDF is made
+
+    html = declaration_html(declaration)
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_url_fetcher()).write_pdf()

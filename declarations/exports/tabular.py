@@ -1,0 +1,236 @@
+"""CSV and XLSX exports: one row per goods group with every figure.
+
+Text cells that a spreadsheet could run as a formula are neutralised (a leading quote), in CSV
+through :class:`cbam_portal.core.csv_export.SafeCsvWriter` and in XLSX by the same rule; XLSX
+numbers are real numeric cells (converted from the Decimal strings only at this last step,
+as spreadsheets store binary floating point) with a number format.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from cbam_portal.core.csv_export import SafeCsvWriter, csv_safe
+
+from . import exporter
+from .document import document_for
+
+QUANTITY_FORMAT = "#,##0.000###"
+EUR_FORMAT = "#,##0.00"
+
+
+def _columns():
+    """(header, key or callable, kind) of the group rows; kind: text, int, num, eur."""
+    return [
+        (_("CN code"), "cn_code", "text"),
+        (_("Unit"), "unit", "text"),
+        (_("Country"), "country", "text"),
+        (_("Installation"), lambda g: (g["installation"] or {}).get("name"), "text"),
+        (_("Installation ID"), lambda g: (g["installation"] or {}).get("id"), "int"),
+        (_("Operator"), lambda g: (g["installation"] or {}).get("operator"), "text"),
+        (_("Quarter"), "quarter", "int"),
+        (_("Source"), "source", "text"),
+        (_("Source chosen by declarant"), "override_source", "text"),
+        (_("Justification"), "override_reason", "text"),
+        (_("Source used"), "effective_source", "text"),
+        (_("Operator report"), "operator_report_id", "int"),
+        (_("Import lines"), "import_lines", "int"),
+        (_("Quantity"), "quantity", "num"),
+        (_("Returned quantity"), "returned_quantity", "num"),
+        (_("SEE used (tCO2e/unit)"), "see_used_t_co2e_per_unit", "num"),
+        (_("Embedded emissions (tCO2e)"), "embedded_emissions_t_co2e", "num"),
+        (_("Benchmark"), "benchmark", "num"),
+        (_("Benchmark column"), "benchmark_column", "text"),
+        (_("Route"), "route", "text"),
+        (_("SEFA"), "sefa", "num"),
+        (_("Free allocation adjustment (tCO2e)"), "free_allocation_adjustment_t_co2e", "num"),
+        (_("Carbon price deduction (tCO2e)"), "carbon_price_deduction_t_co2e", "num"),
+        (_("Certificates"), "certificates", "num"),
+        (_("Certificate price (EUR)"), "certificate_price_eur", "eur"),
+        (_("Cost (EUR)"), "cost_eur", "eur"),
+        (_("Error"), "error", "text"),
+        (_("Datasets"), lambda g: "; ".join(
+            f"{kind}: {d['legal_act'] or ''} {d['version']} (#{d['id']})".strip() for kind, d in g["datasets"].items()
+        ), "text"),
+    ]  # fmt: skip
+
+
+def _value(group: dict, key):
+    return key(group) if callable(key) else group.get(key)
+
+
+@exporter(
+    "csv",
+    label=gettext_lazy("CSV (one row per group)"),
+    media_type="text/csv; charset=utf-8",
+    extension="csv",
+    description=gettext_lazy("Every figure of every group, for spreadsheets."),
+)
+def declaration_csv(declaration) -> bytes:
+    document = document_for(declaration)
+    columns = _columns()
+    header = [
+        _("Declarant"), _("EORI"), _("Year"), _("Version"), _("Status"), *[c[0] for c in columns],
+    ]  # fmt: skip
+    writer = SafeCsvWriter(header)
+    head = [
+        document["declarant"]["name"],
+        document["declarant"]["eori"] or "",
+        document["declaration"]["year"],
+        document["declaration"]["version"],
+        document["declaration"]["status"],
+    ]
+    for group in document["groups"]:
+        writer.writerow([*head, *["" if (v := _value(group, key)) is None else v for _, key, _ in columns]])
+    return writer.getvalue()
+
+
+def _cell(value, kind: str):
+    """A worksheet value: numbers as numbers, text neutralised against formulas."""
+    if value is None:
+        return None
+    if kind in ("num", "eur"):
+        return float(Decimal(value))  # the spreadsheet's own number type; the JSON keeps full precision
+    if kind == "int":
+        return int(value)
+    return csv_safe(value)
+
+
+def _write_rows(sheet, header, rows, kinds) -> None:
+    sheet.append([csv_safe(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_cell(v, k) for v, k in zip(row, kinds, strict=True)])
+    for index, kind in enumerate(kinds, start=1):
+        letter = get_column_letter(index)
+        if kind in ("num", "eur"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT
+        width = max([len(str(header[index - 1]))] + [len(str(r[index - 1] or "")) for r in rows[:200]])
+        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+
+
+@exporter(
+    "xlsx",
+    label=gettext_lazy("Excel workbook (XLSX)"),
+    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    extension="xlsx",
+    description=gettext_lazy("Summary, groups with numeric cells, and the trace of every group."),
+)
+def declaration_xlsx(declaration) -> bytes:
+    document = document_for(declaration)
+    d, org, dates, totals = (
+        document["declaration"],
+        document["declarant"],
+        document["dates"],
+        document["totals"],
+    )
+    book = Workbook()
+    summary = book.active
+    summary.title = _("Summary")[:31]
+    rows = [
+        (_("Schema"), document["schema"], "text"),
+        (
+            _("Data"),
+            _("filed snapshot") if document["data_source"] == "filed_snapshot" else _("live (not filed)"),
+            "text",
+        ),
+        (_("Declarant"), org["name"], "text"),
+        (_("EORI"), org["eori"], "text"),
+        (_("Year"), d["year"], "int"),
+        (_("Version"), d["version"], "int"),
+        (_("Status"), d["status"], "text"),
+        (_("Prepared by"), dates["prepared_by"], "text"),
+        (_("Approved by"), dates["approved_by"], "text"),
+        (_("Approved at"), dates["approved_at"], "text"),
+        (_("Filed by"), dates["filed_by"], "text"),
+        (_("Filed at"), dates["filed_at"], "text"),
+        (_("Embedded emissions (tCO2e)"), totals["embedded_emissions_t_co2e"], "num"),
+        (_("Free allocation adjustment (tCO2e)"), totals["free_allocation_adjustment_t_co2e"], "num"),
+        (_("Carbon price deduction (tCO2e)"), totals["carbon_price_deduction_t_co2e"], "num"),
+        (_("Certificates due"), totals["certificates"], "num"),
+        (_("Cost (EUR)"), totals["cost_eur"], "eur"),
+        (_("Groups"), totals["groups"], "int"),
+    ]
+    _write_rows(summary, [_("Item"), _("Value")], [], ["text", "text"])
+    for label, value, kind in rows:
+        summary.append([csv_safe(label), _cell(value, kind)])
+        if kind in ("num", "eur"):
+            summary.cell(row=summary.max_row, column=2).number_format = (
+                EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT
+            )
+    summary.column_dimensions["A"].width = 36
+    summary.column_dimensions["B"].width = 48
+    summary.append([])
+    summary.append(
+        [
+            csv_safe(h)
+            for h in (
+                _("CN code"),
+                _("Unit"),
+                _("Quantity"),
+                _("Embedded emissions (tCO2e)"),
+                _("Certificates"),
+                _("Cost (EUR)"),
+            )
+        ]
+    )
+    for good in document["goods"]:
+        summary.append([
+            csv_safe(good["cn_code"]), csv_safe(good["unit"]), _cell(good["quantity"], "num"),
+            _cell(good["embedded_emissions_t_co2e"], "num"), _cell(good["certificates"], "num"), _cell(good["cost_eur"], "eur"),
+        ])  # fmt: skip
+
+    columns = _columns()
+    groups = book.create_sheet(_("Groups")[:31])
+    _write_rows(
+        groups,
+        [c[0] for c in columns],
+        [[_value(g, key) for _, key, _ in columns] for g in document["groups"]],
+        [c[2] for c in columns],
+    )
+
+    trace = book.create_sheet(_("Trace")[:31])
+    trace_rows = []
+    for g in document["groups"]:
+        for number, step in enumerate(g["trace"], start=1):
+            inputs = "; ".join(f"{k}: {'' if v is None else v}" for k, v in step["inputs"].items())
+            trace_rows.append(
+                [
+                    g["cn_code"],
+                    g["country"],
+                    g["quarter"],
+                    number,
+                    step["rule"],
+                    step["description"],
+                    inputs,
+                    step["result"],
+                ]
+            )
+    _write_rows(
+        trace,
+        [
+            _("CN code"),
+            _("Country"),
+            _("Quarter"),
+            _("Step"),
+            _("Rule"),
+            _("Description"),
+            _("Inputs"),
+            _("Result"),
+        ],
+        trace_rows,
+        ["text", "text", "int", "int", "text", "text", "text", "text"],
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,188 @@
+"""Declaration exports: the JSON document against its schema, CSV and XLSX contents, formula safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import jsonschema
+import pytest
+from openpyxl import load_workbook
+
+from cbam_portal.core.actor import Actor
+from declarations.exports.document import SCHEMA
+from declarations.exports.json_format import json_schema
+from declarations.models import DeclarationGroup
+from declarations.services import declarations as services
+from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
+
+from .test_exports_support import (  # noqa: F401
+    FORMULA,
+    declaration_fixture,
+    file_declaration,
+    render,
+    supplier_with_requests,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _json(declaration) -> dict:
+    return json.loads(render(declaration, "json"))
+
+
+def _validate(document: dict) -> None:
+    jsonschema.validate(document, json_schema(), format_checker=jsonschema.FormatChecker())
+
+
+def test_the_json_export_validates_against_its_schema_and_carries_the_declarations_numbers(
+    declaration, personas
+):
+    supplier_with_requests(personas)
+    document = _json(declaration)
+    _validate(document)
+    assert document["schema"] == SCHEMA == "cbam-portal/declaration/1.0"
+    assert document["data_source"] == "live" and document["declaration"]["is_draft"] is True
+    assert document["declarant"] == {
+        "name": personas.organisation.name,
+        "eori": personas.organisation.eori,
+        "country": personas.organisation.country,
+    }
+    declaration.refresh_from_db()
+    totals = document["totals"]
+    assert Decimal(totals["certificates"]) == declaration.certificates
+    assert Decimal(totals["embedded_emissions_t_co2e"]) == declaration.embedded_t_co2e
+    assert Decimal(totals["cost_eur"]) == declaration.cost_eur
+    # Decimals are strings, never floats.
+    assert isinstance(totals["certificates"], str) and isinstance(document["groups"][0]["quantity"], str)
+    groups = {g["cn_code"]: g for g in document["groups"]}
+    for row in DeclarationGroup.objects.filter(declaration=declaration):
+        g = groups[row.cn_code]
+        assert Decimal(g["certificates"]) == row.certificates
+        assert Decimal(g["embedded_emissions_t_co2e"]) == row.embedded_t_co2e
+        assert Decimal(g["free_allocation_adjustment_t_co2e"]) == row.faa
+        assert Decimal(g["quantity"]) == row.mass_tonnes
+        assert g["trace"] == row.trace
+        assert set(g["datasets"]) == set(row.datasets)
+    aluminium = groups["76011010"]
+    assert aluminium["effective_source"] == "actual" and aluminium["certificates"] == "167.575"
+    assert aluminium["installation"]["country"] == "CN"
+    assert groups["72081000"]["effective_source"] == "default"
+    # Totals per type of goods, per installation and country, report used and its status.
+    assert {g["cn_code"]: g["unit"] for g in document["goods"]} == {"72081000": "t", "76011010": "t"}
+    assert sum(Decimal(g["certificates"]) for g in document["goods"]) == declaration.certificates
+    assert len(document["installations"]) == 2
+    (report,) = document["operator_reports"]
+    assert report["id"] == aluminium["operator_report_id"] and report["verified"] is False
+    assert {d["kind"] for d in document["datasets"]} >= {"default_values", "benchmarks"}
+    (supplier,) = document["supplier_evidence"]
+    assert supplier["name"] == "Anatolia Steel Trading"
+    assert [e["kind"] for e in supplier["requests"][0]["events"]] == ["sent", "declined"]
+
+
+def test_the_schema_refuses_a_number_written_as_a_float(declaration):
+    document = _json(declaration)
+    document["totals"]["certificates"] = 167.575
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(document)
+
+
+def test_a_filed_declaration_exports_its_frozen_snapshot_not_the_live_rows(declaration, personas):
+    declaration = file_declaration(declaration, personas)
+    filed_certificates = declaration.certificates
+    # Tamper with the live rows after filing: the export must not see it.
+    DeclarationGroup.objects.filter(declaration=declaration).update(certificates=Decimal("999999"))
+    document = _json(declaration)
+    _validate(document)
+    assert document["data_source"] == "filed_snapshot" and document["declaration"]["is_draft"] is False
+    assert document["dates"]["filed_by"] == personas.reviewer.email
+    assert document["dates"]["approved_by"] == personas.reviewer.email
+    assert Decimal(document["totals"]["certificates"]) == filed_certificates
+    assert "999999" not in json.dumps(document)
+    assert document["import_lines"]["count"] == 2 and len(document["import_lines"]["sha256"]) == 64
+    assert b"999999" not in render(declaration, "csv")
+
+
+def test_the_csv_has_one_row_per_group_with_every_figure(declaration):
+    text = render(declaration, "csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == declaration.groups.count() == 2
+    aluminium = next(r for r in rows if r["CN code"] == "76011010")
+    assert aluminium["Certificates"] == "167.575"
+    assert aluminium["Source used"] == "actual" and aluminium["Benchmark column"] == "A"
+    assert aluminium["Year"] == "2026" and aluminium["Status"] == "draft"
+    assert "default_values" in next(r for r in rows if r["CN code"] == "72081000")["Datasets"]
+
+
+def test_the_xlsx_has_a_summary_groups_with_numeric_cells_and_the_trace(declaration):
+    book = load_workbook(io.BytesIO(render(declaration, "xlsx")))
+    assert book.sheetnames == ["Summary", "Groups", "Trace"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, max_row=19, values_only=True)}
+    assert summary["Year"] == 2026 and summary["Status"] == "draft"
+    assert summary["Certificates due"] == pytest.approx(float(declaration.certificates))
+    sheet = book["Groups"]
+    header = [c.value for c in sheet[1]]
+    certificates_col = header.index("Certificates") + 1
+    cost_col = header.index("Cost (EUR)") + 1
+    values = {sheet.cell(row=r, column=1).value: r for r in range(2, sheet.max_row + 1)}
+    cell = sheet.cell(row=values["76011010"], column=certificates_col)
+    assert isinstance(cell.value, float) and cell.value == pytest.approx(167.575)
+    assert cell.number_format == "#,##0.000###"
+    assert sheet.cell(row=values["76011010"], column=cost_col).number_format == "#,##0.00"
+    trace = list(book["Trace"].iter_rows(min_row=2, values_only=True))
+    assert any("[IR2620] Annex Eq. 2–3" in (row[4] or "") for row in trace)
+
+
+def test_formula_like_text_is_neutralised_in_csv_and_xlsx(declaration, personas):
+    group = declaration.groups.get(cn_code="76011010")
+    group.installation.name = FORMULA
+    group.installation.name_en = ""
+    group.installation.save()
+    services.declaration_group_override(
+        actor=Actor(user=personas.owner),
+        declaration=declaration,
+        group_id=group.pk,
+        source="default",
+        reason=FORMULA,
+    )
+    supplier_with_requests(personas, name=FORMULA, decline=False)
+
+    text = render(declaration, "csv").decode("utf-8-sig")
+    assert "'" + FORMULA in text
+    for row in csv.reader(io.StringIO(text)):
+        assert not any(cell.startswith(("=", "+", "@")) for cell in row)
+
+    book = load_workbook(io.BytesIO(render(declaration, "xlsx")))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                assert not (isinstance(value, str) and value.startswith(("=", "+", "@")))
+    groups = book["Groups"]
+    texts = [c.value for row in groups.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "'" + FORMULA in texts
+    assert all(c.data_type != "f" for sheet in book.worksheets for row in sheet.iter_rows() for c in row)
+
+    document = _json(declaration)
+    assert document["supplier_evidence"][0]["name"] == FORMULA  # JSON keeps the exact text
+
+
+def test_building_an_export_takes_the_same_few_queries_whatever_the_number_of_groups(
+    declaration, personas, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    from tests.declarations.test_declaration_services import add_line
+
+    supplier_with_requests(personas)
+    with django_assert_max_num_queries(12) as small:
+        render(declaration, "json")
+    for month in (4, 7, 10):
+        add_line(personas.organisation, day=dt.date(2026, month, 2))
+        add_line(personas.organisation, cn="72083900", country="IN", day=dt.date(2026, month, 3))
+    services.declaration_compute(actor=Actor(user=personas.owner), declaration=declaration)
+    supplier_with_requests(personas, name="Second supplier")
+    assert declaration.groups.count() == 8
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        render(declaration, "json")

@@ -1,0 +1,100 @@
+"""Declaration PDF export: a background job whose PDF shows the goods, totals, trace and evidence."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from cbam_portal.core.models import JobStatus
+from declarations.exports.pdf import BASE_URL, static_only_url_fetcher, static_path_for
+from declarations.models import DeclarationGroup
+from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
+
+from .test_exports_support import (  # noqa: F401
+    declaration_fixture,
+    file_declaration,
+    run_export,
+    supplier_with_requests,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _pdf_text(job) -> tuple[str, int]:
+    with job.result_file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def test_the_pdf_job_makes_a_pdf_with_the_goods_totals_trace_and_supplier_evidence(declaration, personas):
+    supplier_with_requests(personas)
+    job = run_export(declaration, personas, "pdf")
+    assert job.status == JobStatus.DONE, job.error
+    assert job.result_file_name.endswith("-2026-v1-draft.pdf")
+    assert job.result["format"] == "pdf" and job.result["data_source"] == "live"
+    with job.result_file.open("rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+    text, pages = _pdf_text(job)
+    assert pages >= 4
+    assert "7601 10 10" in text and "7208 10 00" in text
+    declaration.refresh_from_db()
+    assert f"{declaration.certificates.normalize():f}" in text  # total certificates
+    assert "167.575" in text
+    assert "DRAFT" in text
+    assert personas.organisation.eori in text
+    assert "Annex A" in text and "[IR2620] Annex Eq. 2" in text  # the "why" of every group
+    assert "Anatolia Steel Trading" in text and "declined" in text and "No data collected yet" in text
+    assert "Page 1 of" in text
+
+
+def test_a_filed_declaration_pdf_shows_the_snapshot_and_no_draft_mark(declaration, personas):
+    declaration = file_declaration(declaration, personas)
+    DeclarationGroup.objects.filter(declaration=declaration).update(certificates=Decimal("999999"))
+    job = run_export(declaration, personas, "pdf")
+    assert job.status == JobStatus.DONE, job.error
+    assert job.result["data_source"] == "filed_snapshot"
+    assert job.result_file_name.endswith("-2026-v1.pdf")
+    text, _ = _pdf_text(job)
+    assert "999999" not in text and "DRAFT" not in text
+    assert "frozen snapshot" in text and "167.575" in text
+
+
+def test_the_pdf_renderer_may_fetch_only_our_static_files(settings):
+    assert static_path_for(f"{BASE_URL}static/css/declaration-print.css") is not None
+    for url in (
+        "file:///etc/passwd",
+        "https://example.com/static/css/declaration-print.css",
+        f"{BASE_URL}media/secret.pdf",
+        f"{BASE_URL}static/../../cbam_portal/settings.py",
+        f"{BASE_URL}static/css/%2e%2e/%2e%2e/manage.py",
+        "data:text/css,body{}",
+        "http://127.0.0.1:8000/admin/",
+    ):
+        assert static_path_for(url) is None, url
+        with pytest.raises(ValueError):
+            static_only_url_fetcher().fetch(url)
+    response = static_only_url_fetcher().fetch(f"{BASE_URL}static/css/declaration-print.css")
+    assert b"@page" in response.read()
+
+
+def test_an_image_pointing_elsewhere_in_user_text_is_not_fetched(declaration, personas, monkeypatch):
+    fetched = []
+    from declarations.exports import pdf
+
+    original = pdf.static_path_for
+
+    def spy(url):
+        fetched.append(url)
+        return original(url)
+
+    monkeypatch.setattr(pdf, "static_path_for", spy)
+    group = declaration.groups.get(cn_code="76011010")
+    group.installation.name = '<img src="http://127.0.0.1:9/x.png"> Plant'
+    group.installation.save()
+    job = run_export(declaration, personas, "pdf")
+    assert job.status == JobStatus.DONE, job.error
+    # Text is escaped, so no image is requested; only the print stylesheet is fetched.
+    assert fetched == [f"{BASE_URL}static/css/declaration-print.css"]
