@@ -1,8 +1,10 @@
 """Demo data of the operator side: two Turkish installations, a submitted and verified 2026
-report of the steelworks shared with a declarant, and an open data request from that declarant.
+report of the steelworks shared with a declarant, and an open data request from that declarant;
+and a primary-aluminium smelter in Oman whose verified 2026 report is shared with the same declarant.
 
 The steelworks' numbers are those of the Commission's worked example 2 (blast furnace route,
 one "bubble" process): SEE direct 1.53898, indirect 0.20355, total 1.74253 tCO2e/t.
+The smelter's direct SEE is 1.555 tCO2e/t, the input of the domain's worked example 9.
 """
 
 from __future__ import annotations
@@ -90,11 +92,56 @@ STEEL_GOODS = [
     ("73021028", "Rails (Vignole), new"),
 ]
 
+SMELTER = {
+    "name": "مصهر الباطنة للألمنيوم الأولي",
+    "name_en": "Batinah Primary Aluminium Smelter",
+    "street": "Sohar Industrial Port, Plot 7/B, Way 1104",
+    "postcode": "327",
+    "city": "Sohar",
+    "country": "OM",
+    "unlocode": "OMSOH",
+    "latitude": D("24.498730"),
+    "longitude": D("56.612840"),
+    "economic_activity": "Aluminium production (NACE 24.42)",
+    "contact_email": "cbam@batinah-aluminium.example",
+    "verifier_name": "Gulf Carbon Verification FZ-LLC",
+    "verifier_accreditation_number": "DAkkS-D-VS-21347-01-00",
+    "verifier_accreditation_country": "DE",
+}
+
+#: Prebaked-anode electrolysis and casthouse. Direct emissions (anode consumption, PFC, casthouse
+#: fuel) of 590,900 tCO2e over 380,000 t give SEE direct 1.555 tCO2e/t (worked example 9). The
+#: electricity comes from the smelter's own gas-fired plant; aluminium is an Annex II good, so its
+#: indirect emissions are reported but do not count for the obligation ([R956] Art 7(1), Annex II).
+SMELTER_PROCESS = {
+    "key": "P1",
+    "name": "Primary aluminium electrolysis (prebaked anodes) and casthouse",
+    "aggregated_category": "Unwrought aluminium",
+    "route": "Primary aluminium, electrolysis (K)",
+    "activity_level": D("380000"),
+    "direct_emissions_t_co2e": D("590900"),
+    "electricity_consumed_mwh": D("5510000"),
+    "electricity_ef_t_co2_per_mwh": D("0.418"),
+    "electricity_ef_source": "Own combined-cycle gas power plant (measured)",
+}
+
+SMELTER_GOODS = [
+    ("76011010", "Primary aluminium slabs, P1020 (unalloyed)"),
+    ("76011090", "Primary aluminium T-bars and sows (unalloyed)"),
+]
+
 #: A one-page placeholder verification report (a real PDF header, for the file checks).
 _PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+@dataclass
+class SmelterDemo:
+    installation: Installation
+    report: EmissionsReport
+    grant: SharingGrant
 
 
 @dataclass
@@ -152,3 +199,32 @@ def seed_operator_demo(*, operator, declarant, operator_admin) -> OperatorDemo:
     return OperatorDemo(
         cement_plant=cement, steelworks=steel, report=report, grant=grant, data_request=data_request
     )
+
+
+@transaction.atomic
+def seed_smelter_demo(*, operator, declarant, operator_admin) -> SmelterDemo:
+    """Create the aluminium smelter of `operator`, its 2026 report entered through the report
+    services, submitted, verified and shared with `declarant`."""
+    actor = Actor(user=operator_admin)
+    smelter = installation_services.installation_create(actor=actor, organisation=operator, **SMELTER)
+    report = report_services.report_create(actor=actor, installation=smelter, year=YEAR)
+    process = report_services.process_save(actor=actor, report=report, **SMELTER_PROCESS)
+    for cn, name in SMELTER_GOODS:
+        report_services.good_save(
+            actor=actor,
+            process=process,
+            cn_code=cn,
+            product_name=name,
+            qualifying_parameters={"scrap_t_per_t": "0", "non_aluminium_pct": "0.15"},
+        )
+    report = report_services.report_submit(actor=actor, report=report)
+    report = report_services.report_verify(
+        actor=actor,
+        report=report,
+        verifier_name=SMELTER["verifier_name"],
+        verifier_accreditation_number=SMELTER["verifier_accreditation_number"],
+        verification_date=timezone.localdate(),
+        verification_report=ContentFile(_PDF, name=f"verification-report-{YEAR}-batinah.pdf"),
+    )
+    grant = sharing_services.grant_create(actor=actor, installation=smelter, declarant=declarant)
+    return SmelterDemo(installation=smelter, report=report, grant=grant)
