@@ -265,6 +265,9 @@ class GoodResult(models.Model):
     template_see_indirect = intensity_field(_("template SEE indirect"), null=True, blank=True)
     template_see_total = intensity_field(_("template SEE total"), null=True, blank=True)
     trace = models.JSONField(default=list)
+    # Specific mass of every precursor (m_i = M_i / AL), for the declarant's free allocation
+    # adjustment of complex goods ([IR2620] Annex 4, Eq. 4-5); see emissions.see.precursor_shares.
+    precursors = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["report", "process__key", "cn_code"]
@@ -344,16 +347,27 @@ class DataRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answer_grant = models.ForeignKey(SharingGrant, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
+    # The e-mailed link of a request to a supplier not yet on the portal: single use, it lets an
+    # operator organisation claim the request into its inbox until it expires.
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    # Reminder schedule: every `reminder_interval_days` (0: never) while open, at most `max_reminders`.
+    reminder_interval_days = models.PositiveSmallIntegerField(default=7, validators=[MaxValueValidator(365)])
+    max_reminders = models.PositiveSmallIntegerField(default=6, validators=[MaxValueValidator(52)])
 
     class Meta:
         ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["token_hash"], name="emissions_datarequest_token")]
 
     def __str__(self) -> str:
         return f"Request to {self.supplier_name} for {self.year}"
 
 
 class DataRequestEvent(models.Model):
-    """Every step of a request: sent, reminded, opened, answered, declined — kept as evidence."""
+    """Every step of a request: sent, reminded, opened, claimed, answered, declined, cancelled —
+    kept as evidence."""
 
     request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20)

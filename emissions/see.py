@@ -14,6 +14,8 @@ Public API
   whose :class:`ProcessResult` items carry a trace of :class:`TraceStep`.
 - :func:`obligation_see` — the part of the SEE that counts for the certificate obligation in the
   definitive period (Annex II direct-only rule and the precursor cross-over rule).
+- :func:`precursor_shares` — the specific mass of every precursor in a good (``m_i``), which the
+  declarant needs for the free allocation adjustment of complex goods ([IR2620] Annex 4, Eq. 4–5).
 - :func:`quantise` — the one presentation helper (SEE to 5 decimals, money to cents).
 - Errors: :class:`SeeInputError` (bad input, names the process/field) and its subclass
   :class:`ProcessCycleError` (internal precursors form a cycle).
@@ -45,6 +47,7 @@ __all__ = [
     "InternalPrecursor",
     "ObligationSee",
     "PrecursorContribution",
+    "PrecursorShare",
     "ProcessCycleError",
     "ProcessInput",
     "ProcessResult",
@@ -55,6 +58,7 @@ __all__ = [
     "calculate_installation",
     "normalise_decimal_fields",
     "obligation_see",
+    "precursor_shares",
     "quantise",
     "to_decimal",
 ]
@@ -726,3 +730,91 @@ def _obligation_see(installation: InstallationResult, process_id: str, path: lis
         )
     )
     return ObligationSee(process_id=process_id, annex_ii=result.annex_ii, see=see, trace=tuple(trace))
+
+
+# --------------------------------------------------------------------------------------------
+# Precursor shares for the free allocation adjustment of complex goods
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrecursorShare:
+    """Specific mass of one precursor in a good, ``m_i = M_i / AL_g`` ([IR2620] Annex 4, Eq. 5).
+
+    The declarant needs these to compute the SEFA of a complex good from actual data
+    (``SEFA_g = SFAProc_g + Σ m_i × SEFA_i``, [IR2620] Annex 4, Eq. 4): the operator's report is
+    the only place where the precursor masses are known. ``precursors`` holds the shares of an
+    internal precursor's own precursors (per unit of that precursor), so the sum can recurse.
+    """
+
+    name: str
+    source: str  # "purchased" or "internal"
+    cn_code: str
+    route: str
+    mass_per_unit: Decimal
+    is_default: bool
+    precursors: tuple[PrecursorShare, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "cn_code": self.cn_code,
+            "route": self.route,
+            "mass_per_unit": str(self.mass_per_unit),
+            "is_default": self.is_default,
+            "precursors": [p.as_dict() for p in self.precursors],
+        }
+
+
+def precursor_shares(
+    processes: Iterable[ProcessInput],
+    process_id: str,
+    *,
+    cn_by_process: Mapping[str, str],
+    route_by_process: Mapping[str, str],
+    name_by_process: Mapping[str, str] | None = None,
+) -> tuple[PrecursorShare, ...]:
+    """The precursor shares of the goods of ``process_id`` ([IR2620] Annex 4, Eq. 4–5).
+
+    Purchased precursors carry their CN code as reported; internal precursors take the CN code
+    and route of the process that makes them (``cn_by_process``/``route_by_process``) and, in
+    turn, that process's own shares. Raises :class:`ProcessCycleError` on a cycle.
+    """
+    by_id = {p.process_id: p for p in processes}
+    names = name_by_process or {}
+
+    def shares(pid: str, path: tuple[str, ...]) -> tuple[PrecursorShare, ...]:
+        if pid in path:
+            raise ProcessCycleError(list(path[path.index(pid) :]) + [pid])
+        process = by_id[pid]
+        found: list[PrecursorShare] = []
+        with localcontext(CALC_CONTEXT):
+            for bought in process.purchased_precursors:
+                found.append(
+                    PrecursorShare(
+                        name=bought.name,
+                        source="purchased",
+                        cn_code=bought.cn_code,
+                        route="",
+                        mass_per_unit=bought.quantity / process.activity_level,
+                        is_default=bought.is_default,
+                    )
+                )
+            for link in process.internal_precursors:
+                found.append(
+                    PrecursorShare(
+                        name=names.get(link.process_id, link.process_id),
+                        source="internal",
+                        cn_code=cn_by_process.get(link.process_id, ""),
+                        route=route_by_process.get(link.process_id, ""),
+                        mass_per_unit=link.quantity / process.activity_level,
+                        is_default=False,
+                        precursors=shares(link.process_id, (*path, pid)),
+                    )
+                )
+        return tuple(found)
+
+    if process_id not in by_id:
+        raise SeeInputError(f"Unknown production process “{process_id}”.")
+    return shares(process_id, ())

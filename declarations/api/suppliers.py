@@ -15,6 +15,7 @@ from rest_framework.routers import SimpleRouter
 
 from cbam_portal.accounts.api_base import TenantScopedViewSet
 from cbam_portal.accounts.models import Organisation, OrganisationKind
+from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.actor import Actor
 from emissions.models import DataRequest, DataRequestEvent, Installation
 
@@ -42,7 +43,16 @@ class SupplierSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Supplier
-        fields = ["id", "name", "country", "email", "operator_org", "line_count", "open_request_count", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "country",
+            "email",
+            "operator_org",
+            "line_count",
+            "open_request_count",
+            "created_at",
+        ]
         read_only_fields = ["id", "line_count", "open_request_count", "created_at"]
         validators: list = []  # uniqueness is checked by the service, with a message naming the field
 
@@ -60,7 +70,9 @@ class SupplierMappingSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         if installations is not None:
             self.fields["installation"].queryset = installations
-            self.fields["installation"].error_messages["does_not_exist"] = "Installation {pk_value} is not shared with you."
+            self.fields["installation"].error_messages["does_not_exist"] = (
+                "Installation {pk_value} is not shared with you."
+            )
 
 
 class EvidenceEventSerializer(serializers.ModelSerializer):
@@ -77,8 +89,27 @@ class SupplierDataRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = DataRequest
         fields = [
-            "id", "supplier", "supplier_name", "supplier_email", "operator", "cn_codes", "year", "period_start",
-            "period_end", "due_date", "message", "status", "overdue", "installation", "created_at", "answered_at",
+            "id",
+            "supplier",
+            "supplier_name",
+            "supplier_email",
+            "operator",
+            "cn_codes",
+            "year",
+            "period_start",
+            "period_end",
+            "due_date",
+            "message",
+            "status",
+            "overdue",
+            "installation",
+            "created_at",
+            "answered_at",
+            "claimed_at",
+            "cancelled_at",
+            "cancel_reason",
+            "reminder_interval_days",
+            "max_reminders",
         ]
         read_only_fields = fields
 
@@ -98,20 +129,46 @@ class SupplierDataRequestInputSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     due_date = serializers.DateField()
     message = serializers.CharField(required=False, allow_blank=True, default="")
+    reminder_interval_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=365,
+        help_text="Days between reminders (0: none); default: the organisation's schedule.",
+    )
+    max_reminders = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=52,
+        help_text="At most this many reminders; default: the organisation's schedule.",
+    )
 
     def __init__(self, *args, organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["suppliers"].child_relation.queryset = Supplier.objects.filter(organisation=organisation)
 
 
+class SupplierDataRequestCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    notify_supplier = serializers.BooleanField(required=False, default=False)
+
+
 class SupplierViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, TenantScopedViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantScopedViewSet,
 ):
     """The organisation's suppliers; mappings to shared installations; the evidence log."""
 
     queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
     required_kinds = KINDS
+
     def base_queryset(self):
         lines = Supplier.objects.filter(pk=OuterRef("pk")).annotate(n=Count("import_lines")).values("n")
         return (
@@ -135,9 +192,13 @@ class SupplierViewSet(
                 data.setdefault(field, getattr(supplier, field))
         try:
             if supplier is None:
-                obj = services.supplier_create(actor=Actor.from_request(self.request), organisation=self.access.organisation, **data)
+                obj = services.supplier_create(
+                    actor=Actor.from_request(self.request), organisation=self.access.organisation, **data
+                )
             else:
-                obj = services.supplier_update(actor=Actor.from_request(self.request), supplier=supplier, **data)
+                obj = services.supplier_update(
+                    actor=Actor.from_request(self.request), supplier=supplier, **data
+                )
         except DjangoValidationError as exc:
             raise django_errors(exc) from None
         return self.get_queryset().get(pk=obj.pk)
@@ -152,12 +213,17 @@ class SupplierViewSet(
         obj = self._write(serializer, supplier)
         return Response(self.get_serializer(obj).data)
 
-    @extend_schema(request=SupplierMappingSerializer, responses={200: SupplierMappingSerializer(many=True), 201: SupplierMappingSerializer})
+    @extend_schema(
+        request=SupplierMappingSerializer,
+        responses={200: SupplierMappingSerializer(many=True), 201: SupplierMappingSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def mappings(self, request, pk=None):
         supplier = self.get_object()
         if request.method == "GET":
-            return Response(SupplierMappingSerializer(selectors.mapping_list_for(self.access, supplier), many=True).data)
+            return Response(
+                SupplierMappingSerializer(selectors.mapping_list_for(self.access, supplier), many=True).data
+            )
         serializer = SupplierMappingSerializer(
             data=request.data, installations=selectors.mappable_installations_for(self.access, supplier)
         )
@@ -170,7 +236,9 @@ class SupplierViewSet(
             raise django_errors(exc) from None
         return Response(SupplierMappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"lines_linked": {"type": "integer"}}}})
+    @extend_schema(
+        request=None, responses={200: {"type": "object", "properties": {"lines_linked": {"type": "integer"}}}}
+    )
     @action(detail=True, methods=["post"], url_path="apply-mappings")
     def apply_mappings(self, request, pk=None):
         supplier = self.get_object()
@@ -181,7 +249,9 @@ class SupplierViewSet(
     @action(detail=True, methods=["get"])
     def evidence(self, request, pk=None):
         supplier = self.get_object()
-        return Response(EvidenceEventSerializer(selectors.evidence_log_for(self.access, supplier), many=True).data)
+        return Response(
+            EvidenceEventSerializer(selectors.evidence_log_for(self.access, supplier), many=True).data
+        )
 
 
 class SupplierDataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
@@ -192,13 +262,16 @@ class SupplierDataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     required_kinds = KINDS
     organisation_field = "declarant"
     filterset_fields = ["status", "year"]
+    action_capabilities = {"cancel": Capability.EDIT}
 
     def base_queryset(self):
         return (
             DataRequest.objects.select_related("supplier_link")
             .annotate(
                 last_reminded_at=Subquery(
-                    DataRequestEvent.objects.filter(request=OuterRef("pk"), kind="reminded").order_by("-at").values("at")[:1]
+                    DataRequestEvent.objects.filter(request=OuterRef("pk"), kind="reminded")
+                    .order_by("-at")
+                    .values("at")[:1]
                 )
             )
             .order_by("due_date", "pk")
@@ -207,18 +280,37 @@ class SupplierDataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    @extend_schema(request=SupplierDataRequestInputSerializer, responses={201: SupplierDataRequestSerializer(many=True)})
+    @extend_schema(
+        request=SupplierDataRequestInputSerializer, responses={201: SupplierDataRequestSerializer(many=True)}
+    )
     def create(self, request, *args, **kwargs):
         data = SupplierDataRequestInputSerializer(data=request.data, organisation=self.access.organisation)
         data.is_valid(raise_exception=True)
         try:
             created = request_services.data_request_send(
-                actor=Actor.from_request(request), organisation=self.access.organisation, **data.validated_data
+                actor=Actor.from_request(request),
+                organisation=self.access.organisation,
+                **data.validated_data,
             )
         except DjangoValidationError as exc:
             raise django_errors(exc) from None
         rows = self.get_queryset().filter(pk__in=[r.pk for r in created])
         return Response(self.get_serializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SupplierDataRequestCancelSerializer, responses=SupplierDataRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an open request with a reason: reminders stop and the supplier can no longer answer."""
+        data_request = self.get_object()
+        body = SupplierDataRequestCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            request_services.data_request_cancel(
+                actor=Actor.from_request(request), data_request=data_request, **body.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise django_errors(exc) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=data_request.pk)).data)
 
 
 router = SimpleRouter()

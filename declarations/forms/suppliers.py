@@ -35,7 +35,9 @@ class MappingForm(forms.Form):
         help_text=_("Only installations the operator shares with you can be chosen."),
         error_messages={"invalid_choice": _("This installation is not shared with you.")},
     )
-    cn_code = forms.CharField(label=_("CN code"), max_length=8, required=False, help_text=_("Blank: every good."))
+    cn_code = forms.CharField(
+        label=_("CN code"), max_length=8, required=False, help_text=_("Blank: every good.")
+    )
 
     def __init__(self, *args, installations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,15 +48,48 @@ class DataRequestForm(forms.Form):
     suppliers = forms.ModelMultipleChoiceField(
         label=_("Suppliers"), queryset=Supplier.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    cn_codes = forms.CharField(label=_("CN codes"), help_text=_("8-digit CN codes, separated by spaces or commas."))
+    cn_codes = forms.CharField(
+        label=_("CN codes"), help_text=_("8-digit CN codes, separated by spaces or commas.")
+    )
     year = forms.IntegerField(label=_("Reporting year"))
     due_date = forms.DateField(label=_("Answer by"), widget=forms.DateInput(attrs={"type": "date"}))
     message = forms.CharField(label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    reminder_interval_days = forms.IntegerField(
+        label=_("Remind every (days)"),
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text=_("Blank: your organisation's default. 0: no reminders."),
+    )
+    max_reminders = forms.IntegerField(
+        label=_("At most (reminders)"),
+        required=False,
+        min_value=0,
+        max_value=52,
+        help_text=_("Blank: your organisation's default."),
+    )
 
     def __init__(self, *args, suppliers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["suppliers"].queryset = suppliers
         self.fields["year"].initial = timezone.localdate().year
+
+
+class DataRequestCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the supplier's evidence log; the supplier sees it in its inbox."),
+    )
+    notify_supplier = forms.BooleanField(label=_("Tell the supplier by e-mail"), required=False)
+
+
+class DataRequestDefaultsForm(forms.Form):
+    reminder_interval_days = forms.IntegerField(
+        label=_("Remind every (days)"), min_value=0, max_value=365, help_text=_("0: no reminders.")
+    )
+    max_reminders = forms.IntegerField(label=_("At most (reminders)"), min_value=0, max_value=52)
 
 
 class RequestFilterForm(forms.Form):
@@ -66,5 +101,6 @@ class RequestFilterForm(forms.Form):
         ("opened", _("Opened")),
         ("answered", _("Answered")),
         ("declined", _("Declined")),
+        ("cancelled", _("Cancelled")),
     ]
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -27,23 +26,74 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
 from cbam_portal.reference.models import CnGood, DatasetKind
 from emissions.models import DataRequest, DataRequestEvent, DataRequestStatus
+from emissions.services.data_requests import link_token, link_token_issue
 
-from ..models import Supplier, SupplierDataRequest
+from ..models import DataRequestDefaults, Supplier, SupplierDataRequest
 
 logger = logging.getLogger(__name__)
 
 OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
-REMINDER_INTERVAL_DAYS = 7
+REMINDER_INTERVAL_DAYS = 7  # default schedule: every 7 days while open ...
+MAX_REMINDERS = 6  # ... at most 6 reminders per request
+MAX_INTERVAL_DAYS = 365
+MAX_REMINDERS_CAP = 52
 FIRST_YEAR = 2026  # definitive period ([R956] Art 36(2)(b) as amended by [OMN] Art 1(27))
 
 
 def request_link(data_request: DataRequest) -> str:
     """Where the e-mail sends the supplier: the request in the operator's inbox when the supplier is
-    on the portal, else sign-up (or log-in) that continues to the inbox."""
+    on the portal, else the request's single-use link, from which the supplier signs up (or logs in)
+    and claims the request for its operator organisation."""
     if data_request.operator_id:
         return portal_url(reverse("emissions:data_request_detail", kwargs={"pk": data_request.pk}))
-    inbox = reverse("emissions:data_request_list")
-    return portal_url(reverse("account_signup") + "?" + urlencode({"next": inbox}))
+    return portal_url(reverse("emissions:data_request_link", kwargs={"token": link_token(data_request)}))
+
+
+def reminder_schedule_for(organisation: Organisation) -> tuple[int, int]:
+    """(interval in days, maximum reminders) for new requests of the organisation."""
+    defaults = DataRequestDefaults.objects.filter(organisation=organisation).first()
+    if defaults is None:
+        return REMINDER_INTERVAL_DAYS, MAX_REMINDERS
+    return defaults.reminder_interval_days, defaults.max_reminders
+
+
+def _clean_schedule(interval_days, max_reminders) -> tuple[int, int]:
+    errors = {}
+    if not isinstance(interval_days, int) or not 0 <= interval_days <= MAX_INTERVAL_DAYS:
+        errors["reminder_interval_days"] = _("Remind every 0 to %(max)s days (0: no reminders).") % {
+            "max": MAX_INTERVAL_DAYS
+        }
+    if not isinstance(max_reminders, int) or not 0 <= max_reminders <= MAX_REMINDERS_CAP:
+        errors["max_reminders"] = _("Send at most 0 to %(max)s reminders.") % {"max": MAX_REMINDERS_CAP}
+    if errors:
+        raise ValidationError(errors)
+    return interval_days, max_reminders
+
+
+@transaction.atomic
+def data_request_defaults_update(
+    *, actor: Actor, organisation: Organisation, reminder_interval_days: int, max_reminders: int
+) -> DataRequestDefaults:
+    """Set the organisation's default reminder schedule for new requests (sent ones keep theirs)."""
+    interval, cap = _clean_schedule(reminder_interval_days, max_reminders)
+    defaults, _created = DataRequestDefaults.objects.select_for_update().get_or_create(
+        organisation=organisation
+    )
+    before = {
+        "reminder_interval_days": defaults.reminder_interval_days,
+        "max_reminders": defaults.max_reminders,
+    }
+    defaults.reminder_interval_days, defaults.max_reminders = interval, cap
+    defaults.save()
+    audit_record(
+        actor=actor,
+        verb="data_request.defaults_updated",
+        organisation=organisation,
+        target=defaults,
+        before=before,
+        after={"reminder_interval_days": interval, "max_reminders": cap},
+    )
+    return defaults
 
 
 def is_overdue(data_request: DataRequest, *, today: dt.date | None = None) -> bool:
@@ -100,7 +150,9 @@ def _send_email(data_request_id: int, *, reminder: bool) -> None:
             "declarant": data_request.declarant.name
         }
     else:
-        subject = _("%(declarant)s asks for your CBAM emissions data") % {"declarant": data_request.declarant.name}
+        subject = _("%(declarant)s asks for your CBAM emissions data") % {
+            "declarant": data_request.declarant.name
+        }
     body = render_to_string("declarations/suppliers/email/data_request.txt", context)
     send_mail(subject, body, None, [data_request.supplier_email])
 
@@ -115,8 +167,11 @@ def data_request_send(
     year: int,
     due_date: dt.date,
     message: str = "",
+    reminder_interval_days: int | None = None,
+    max_reminders: int | None = None,
 ) -> list[DataRequest]:
-    """Send one request per supplier for the CN codes and reporting year; e-mailed on commit."""
+    """Send one request per supplier for the CN codes and reporting year; e-mailed on commit.
+    The reminder schedule defaults to the organisation's (see `reminder_schedule_for`)."""
     suppliers = list(suppliers)
     if not suppliers:
         raise ValidationError({"suppliers": _("Choose at least one supplier.")})
@@ -126,18 +181,29 @@ def data_request_send(
     unreachable = [s.name for s in suppliers if not s.email and not s.operator_org_id]
     if unreachable:
         raise ValidationError(
-            {"suppliers": _("No e-mail and not on the portal: %(names)s. Add an e-mail address first.")
-             % {"names": ", ".join(unreachable)}}
+            {
+                "suppliers": _("No e-mail and not on the portal: %(names)s. Add an e-mail address first.")
+                % {"names": ", ".join(unreachable)}
+            }
         )
     codes = clean_cn_codes(cn_codes)
     today = timezone.localdate()
     if year < FIRST_YEAR or year > today.year + 1:
         raise ValidationError(
-            {"year": _("The reporting year must be between %(first)s and %(last)s.")
-             % {"first": FIRST_YEAR, "last": today.year + 1}}
+            {
+                "year": _("The reporting year must be between %(first)s and %(last)s.")
+                % {"first": FIRST_YEAR, "last": today.year + 1}
+            }
         )
     if due_date < today:
-        raise ValidationError({"due_date": _("The due date %(date)s is in the past.") % {"date": due_date.isoformat()}})
+        raise ValidationError(
+            {"due_date": _("The due date %(date)s is in the past.") % {"date": due_date.isoformat()}}
+        )
+    default_interval, default_cap = reminder_schedule_for(organisation)
+    interval, cap = _clean_schedule(
+        default_interval if reminder_interval_days is None else reminder_interval_days,
+        default_cap if max_reminders is None else max_reminders,
+    )
     created: list[DataRequest] = []
     for supplier in suppliers:
         data_request = DataRequest.objects.create(
@@ -152,8 +218,14 @@ def data_request_send(
             due_date=due_date,
             message=(message or "").strip(),
             created_by=actor.user,
+            reminder_interval_days=interval,
+            max_reminders=cap,
         )
-        SupplierDataRequest.objects.create(organisation=organisation, supplier=supplier, data_request=data_request)
+        if not supplier.operator_org_id:
+            link_token_issue(data_request=data_request)
+        SupplierDataRequest.objects.create(
+            organisation=organisation, supplier=supplier, data_request=data_request
+        )
         recipient = supplier.email or _("portal inbox")
         _event(data_request, kind="sent", actor=actor, note=_("Sent to %(to)s.") % {"to": recipient})
         audit_record(
@@ -161,7 +233,14 @@ def data_request_send(
             verb="data_request.sent",
             organisation=organisation,
             target=data_request,
-            after={"supplier": supplier.pk, "cn_codes": codes, "year": year, "due_date": due_date},
+            after={
+                "supplier": supplier.pk,
+                "cn_codes": codes,
+                "year": year,
+                "due_date": due_date,
+                "reminder_interval_days": interval,
+                "max_reminders": cap,
+            },
         )
         request_id = data_request.pk
         transaction.on_commit(lambda request_id=request_id: _send_email(request_id, reminder=False))
@@ -175,14 +254,19 @@ def _last_contact(events: list[DataRequestEvent]) -> dt.datetime | None:
 
 
 def reminder_due(data_request: DataRequest, events: list[DataRequestEvent], *, today: dt.date) -> str:
-    """Why a reminder is due today ('' when none): no reminder yet today, and either
-    REMINDER_INTERVAL_DAYS since the last contact or the due date has just passed."""
+    """Why a reminder is due today ('' when none): the request is open, its schedule allows another
+    reminder (interval not 0, fewer than `max_reminders` sent), none went out today, and either the
+    interval has passed since the last contact or the due date has just passed."""
     if data_request.status not in OPEN_REQUEST_STATUSES:
         return ""
-    if any(e.kind == "reminded" and timezone.localdate(e.at) == today for e in events):
+    interval = data_request.reminder_interval_days
+    reminders = [e for e in events if e.kind == "reminded"]
+    if interval <= 0 or len(reminders) >= data_request.max_reminders:
+        return ""
+    if any(timezone.localdate(e.at) == today for e in reminders):
         return ""
     last = _last_contact(events)
-    if last is None or (today - timezone.localdate(last)).days >= REMINDER_INTERVAL_DAYS:
+    if last is None or (today - timezone.localdate(last)).days >= interval:
         return "interval"
     if data_request.due_date < today and timezone.localdate(last) <= data_request.due_date:
         return "overdue"
@@ -201,15 +285,23 @@ def data_request_remind(*, actor: Actor, data_request: DataRequest, today: dt.da
     note = (
         _("Reminder: the due date %(date)s has passed.") % {"date": data_request.due_date.isoformat()}
         if reason == "overdue" or is_overdue(data_request, today=today)
-        else _("Reminder: no answer after %(days)s days.") % {"days": REMINDER_INTERVAL_DAYS}
+        else _("Reminder: no answer after %(days)s days.") % {"days": data_request.reminder_interval_days}
     )
+    number = sum(1 for e in events if e.kind == "reminded") + 1
+    note = _("%(note)s (reminder %(n)s of at most %(max)s)") % {
+        "note": note,
+        "n": number,
+        "max": data_request.max_reminders,
+    }
+    if data_request.token_hash and not data_request.operator_id:
+        link_token_issue(data_request=data_request)  # the reminder's link stays valid from today
     _event(data_request, kind="reminded", actor=actor, note=note)
     audit_record(
         actor=actor,
         verb="data_request.reminded",
         organisation=data_request.declarant,
         target=data_request,
-        after={"reason": reason},
+        after={"reason": reason, "number": number, "max_reminders": data_request.max_reminders},
     )
     request_id = data_request.pk
     transaction.on_commit(lambda: _send_email(request_id, reminder=True))
@@ -232,3 +324,55 @@ def data_requests_send_reminders(*, today: dt.date | None = None) -> int:
         except Exception:
             logger.exception("Could not remind data request %s", pk)
     return sent
+
+
+def _send_cancel_email(data_request_id: int) -> None:
+    data_request = DataRequest.objects.select_related("declarant").get(pk=data_request_id)
+    if not data_request.supplier_email:
+        return
+    subject = _("%(declarant)s has withdrawn its request for CBAM emissions data") % {
+        "declarant": data_request.declarant.name
+    }
+    body = render_to_string(
+        "declarations/suppliers/email/data_request_cancelled.txt",
+        {"data_request": data_request, "declarant": data_request.declarant},
+    )
+    send_mail(subject, body, None, [data_request.supplier_email])
+
+
+@transaction.atomic
+def data_request_cancel(
+    *, actor: Actor, data_request: DataRequest, reason: str, notify_supplier: bool = False
+) -> DataRequest:
+    """Withdraw an open request, giving the reason: reminders stop, the operator's inbox shows it
+    cancelled and it can no longer be answered; the evidence log keeps it. The supplier is told by
+    e-mail (on commit) when asked."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for cancelling.")})
+    data_request = DataRequest.objects.select_for_update().select_related("declarant").get(pk=data_request.pk)
+    if data_request.status not in OPEN_REQUEST_STATUSES:
+        raise ValidationError(
+            _("This request is %(status)s and can no longer be cancelled.")
+            % {"status": data_request.get_status_display().lower()}
+        )
+    before = {"status": data_request.status}
+    data_request.status = DataRequestStatus.CANCELLED
+    data_request.cancelled_at = timezone.now()
+    data_request.cancel_reason = reason
+    data_request.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    notify = bool(notify_supplier and data_request.supplier_email)
+    note = reason + (" " + _("(supplier told by e-mail)") if notify else "")
+    _event(data_request, kind="cancelled", actor=actor, note=note)
+    audit_record(
+        actor=actor,
+        verb="data_request.cancelled",
+        organisation=data_request.declarant,
+        target=data_request,
+        before=before,
+        after={"status": data_request.status, "reason": reason, "supplier_notified": notify},
+    )
+    if notify:
+        request_id = data_request.pk
+        transaction.on_commit(lambda: _send_cancel_email(request_id))
+    return data_request

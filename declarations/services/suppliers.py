@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from cbam_portal.accounts.models import Organisation, OrganisationKind
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
-from emissions.models import DataRequest, DataRequestStatus, Installation, SharingGrant
+from emissions.models import DataRequest, DataRequestEvent, DataRequestStatus, Installation, SharingGrant
 
-from ..models import ImportLine, Supplier, SupplierInstallationMapping
+from ..models import ImportLine, Supplier, SupplierDataRequest, SupplierInstallationMapping
 
 OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 
@@ -37,23 +37,33 @@ def _snapshot(supplier: Supplier) -> dict:
     }
 
 
-def _clean(*, organisation: Organisation, name: str, country: str, email: str, operator_org, exclude_pk=None) -> dict:
+def _clean(
+    *, organisation: Organisation, name: str, country: str, email: str, operator_org, exclude_pk=None
+) -> dict:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("A name is required.")})
     code = (country or "").strip().upper()
     if not code or pycountry.countries.get(alpha_2=code) is None:
         raise ValidationError(
-            {"country": _("%(value)s is not an ISO 3166-1 alpha-2 country code.") % {"value": country or "''"}}
+            {
+                "country": _("%(value)s is not an ISO 3166-1 alpha-2 country code.")
+                % {"value": country or "''"}
+            }
         )
     if operator_org is not None and operator_org.kind != OrganisationKind.OPERATOR:
-        raise ValidationError({"operator_org": _("%(name)s is not an operator.") % {"name": operator_org.name}})
+        raise ValidationError(
+            {"operator_org": _("%(name)s is not an operator.") % {"name": operator_org.name}}
+        )
     clash = Supplier.objects.filter(organisation=organisation, name=name, country=code)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
         raise ValidationError(
-            {"name": _("A supplier %(name)s in %(country)s already exists.") % {"name": name, "country": code}}
+            {
+                "name": _("A supplier %(name)s in %(country)s already exists.")
+                % {"name": name, "country": code}
+            }
         )
     return {"name": name, "country": code, "email": (email or "").strip(), "operator_org": operator_org}
 
@@ -78,14 +88,22 @@ def supplier_create(
     operator_org: Organisation | None = None,
 ) -> Supplier:
     """Record a supplier of the declarant (the party named on the customs lines)."""
-    values = _clean(organisation=organisation, name=name, country=country, email=email, operator_org=operator_org)
+    values = _clean(
+        organisation=organisation, name=name, country=country, email=email, operator_org=operator_org
+    )
     supplier = Supplier(organisation=organisation, **values)
     try:
         with transaction.atomic():
             supplier.save()
     except IntegrityError:
         raise ValidationError({"name": _("This supplier already exists.")}) from None
-    audit_record(actor=actor, verb="supplier.created", organisation=organisation, target=supplier, after=_snapshot(supplier))
+    audit_record(
+        actor=actor,
+        verb="supplier.created",
+        organisation=organisation,
+        target=supplier,
+        after=_snapshot(supplier),
+    )
     return supplier
 
 
@@ -118,7 +136,56 @@ def supplier_update(
     if attached:
         after["requests_routed_to_operator"] = attached
     audit_record(
-        actor=actor, verb="supplier.updated", organisation=supplier.organisation, target=supplier, before=before, after=after
+        actor=actor,
+        verb="supplier.updated",
+        organisation=supplier.organisation,
+        target=supplier,
+        before=before,
+        after=after,
+    )
+    return supplier
+
+
+def supplier_link_by_claim(
+    *, actor: Actor, data_request: DataRequest, operator: Organisation
+) -> Supplier | None:
+    """An operator claimed a request sent to the supplier by e-mail: link the declarant's supplier to
+    it (when not linked yet) and route the supplier's other open requests to its inbox. Called inside
+    the claim's transaction; audited on the declarant's side, where the evidence log shows it."""
+    link = SupplierDataRequest.objects.filter(data_request=data_request).select_related("supplier").first()
+    if link is None:
+        return None
+    supplier = Supplier.objects.select_for_update().get(pk=link.supplier_id)
+    before = _snapshot(supplier)
+    if supplier.operator_org_id is None:
+        supplier.operator_org = operator
+        supplier.save(update_fields=["operator_org"])
+    elif supplier.operator_org_id != operator.pk:
+        # The declarant linked the supplier to another operator meanwhile; keep its choice.
+        return supplier
+    others = list(
+        DataRequest.objects.filter(
+            supplier_link__supplier=supplier, operator__isnull=True, status__in=OPEN_REQUEST_STATUSES
+        ).exclude(pk=data_request.pk)
+    )
+    routed = _attach_open_requests(supplier)
+    for other in others:
+        DataRequestEvent.objects.create(
+            request=other,
+            kind="claimed",
+            actor=actor.user,
+            actor_label=actor.label[:200],
+            note=_("Routed to %(org)s, which claimed request #%(pk)s.")
+            % {"org": operator.name, "pk": data_request.pk},
+        )
+    after = {**_snapshot(supplier), "claimed_request": data_request.pk, "requests_routed_to_operator": routed}
+    audit_record(
+        actor=actor,
+        verb="supplier.linked_by_claim",
+        organisation=supplier.organisation,
+        target=supplier,
+        before=before,
+        after=after,
     )
     return supplier
 
@@ -126,7 +193,9 @@ def supplier_update(
 def shared_installations_q(organisation: Organisation):
     """Installations with an active grant to `organisation`."""
     return Installation.objects.filter(
-        pk__in=SharingGrant.objects.filter(declarant=organisation, revoked_at__isnull=True).values("installation_id")
+        pk__in=SharingGrant.objects.filter(declarant=organisation, revoked_at__isnull=True).values(
+            "installation_id"
+        )
     )
 
 
@@ -141,21 +210,33 @@ def supplier_mapping_create(
         raise ValidationError({"cn_code": _("A CN code has 8 digits.")})
     if not shared_installations_q(organisation).filter(pk=installation.pk).exists():
         raise ValidationError(
-            {"installation": _("Installation %(id)s is not shared with you: ask the operator to share it first.")
-             % {"id": installation.pk}}
+            {
+                "installation": _(
+                    "Installation %(id)s is not shared with you: ask the operator to share it first."
+                )
+                % {"id": installation.pk}
+            }
         )
     if supplier.operator_org_id and installation.organisation_id != supplier.operator_org_id:
         raise ValidationError(
-            {"installation": _("%(installation)s does not belong to the supplier's operator.")
-             % {"installation": installation}}
+            {
+                "installation": _("%(installation)s does not belong to the supplier's operator.")
+                % {"installation": installation}
+            }
         )
     if SupplierInstallationMapping.objects.filter(supplier=supplier, cn_code=cn_code).exists():
         raise ValidationError(
-            {"cn_code": _("This supplier is already mapped for %(cn)s; remove that mapping first.")
-             % {"cn": cn_code or _("all CN codes")}}
+            {
+                "cn_code": _("This supplier is already mapped for %(cn)s; remove that mapping first.")
+                % {"cn": cn_code or _("all CN codes")}
+            }
         )
     mapping = SupplierInstallationMapping.objects.create(
-        organisation=organisation, supplier=supplier, installation=installation, cn_code=cn_code, created_by=actor.user
+        organisation=organisation,
+        supplier=supplier,
+        installation=installation,
+        cn_code=cn_code,
+        created_by=actor.user,
     )
     audit_record(
         actor=actor,
@@ -174,7 +255,11 @@ def supplier_mapping_delete(*, actor: Actor, mapping: SupplierInstallationMappin
     supplier = mapping.supplier
     mapping.delete()
     audit_record(
-        actor=actor, verb="supplier.mapping_deleted", organisation=supplier.organisation, target=supplier, before=before
+        actor=actor,
+        verb="supplier.mapping_deleted",
+        organisation=supplier.organisation,
+        target=supplier,
+        before=before,
     )
 
 

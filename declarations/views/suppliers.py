@@ -18,6 +18,8 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.csv_export import SafeCsvWriter
 
 from ..forms.suppliers import (
+    DataRequestCancelForm,
+    DataRequestDefaultsForm,
     DataRequestForm,
     MappingForm,
     OperatorSearchForm,
@@ -53,7 +55,10 @@ def supplier_list(request):
     return render(
         request,
         "declarations/suppliers/list.html",
-        {"suppliers": list(selectors.supplier_list_for(request.access)), "can_edit": request.access.can(Capability.EDIT)},
+        {
+            "suppliers": list(selectors.supplier_list_for(request.access)),
+            "can_edit": request.access.can(Capability.EDIT),
+        },
     )
 
 
@@ -62,7 +67,11 @@ def supplier_list(request):
 def operator_search(request):
     form = OperatorSearchForm(request.GET)
     found = selectors.operator_search(form.data.get("q", "")) if form.is_valid() else []
-    return render(request, "declarations/suppliers/_operator_results.html", {"found": found, "q": form.data.get("q", "")})
+    return render(
+        request,
+        "declarations/suppliers/_operator_results.html",
+        {"found": found, "q": form.data.get("q", "")},
+    )
 
 
 def _supplier_form_page(request, form, supplier=None, status=200):
@@ -86,7 +95,9 @@ def supplier_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             supplier = services.supplier_create(
-                actor=Actor.from_request(request), organisation=request.access.organisation, **form.cleaned_data
+                actor=Actor.from_request(request),
+                organisation=request.access.organisation,
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -100,11 +111,18 @@ def supplier_create(request):
 @require_http_methods(["GET", "POST"])
 def supplier_edit(request, pk: int):
     supplier = selectors.supplier_get(request.access, pk)
-    initial = {"name": supplier.name, "country": supplier.country, "email": supplier.email, "operator_org": supplier.operator_org_id}
+    initial = {
+        "name": supplier.name,
+        "country": supplier.country,
+        "email": supplier.email,
+        "operator_org": supplier.operator_org_id,
+    }
     form = SupplierForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.supplier_update(actor=Actor.from_request(request), supplier=supplier, **form.cleaned_data)
+            services.supplier_update(
+                actor=Actor.from_request(request), supplier=supplier, **form.cleaned_data
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -122,7 +140,9 @@ def _detail_context(request, supplier, mapping_form=None) -> dict:
         "mapping_form": mapping_form
         or MappingForm(installations=selectors.mappable_installations_for(access, supplier)),
         "unlinked_lines": selectors.unlinked_line_count(access, supplier),
-        "requests": _decorate(list(selectors.data_request_list_for(access, supplier=supplier, today=today)), today),
+        "requests": _decorate(
+            list(selectors.data_request_list_for(access, supplier=supplier, today=today)), today
+        ),
         "events": list(selectors.evidence_log_for(access, supplier)),
         "can_edit": access.can(Capability.EDIT),
     }
@@ -143,13 +163,17 @@ def supplier_mapping_create(request, pk: int):
     form = MappingForm(request.POST, installations=selectors.mappable_installations_for(access, supplier))
     if form.is_valid():
         try:
-            services.supplier_mapping_create(actor=Actor.from_request(request), supplier=supplier, **form.cleaned_data)
+            services.supplier_mapping_create(
+                actor=Actor.from_request(request), supplier=supplier, **form.cleaned_data
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Mapping added. Apply it to link the existing lines."))
             return redirect("declarations:supplier_detail", pk=supplier.pk)
-    return render(request, "declarations/suppliers/detail.html", _detail_context(request, supplier, form), status=400)
+    return render(
+        request, "declarations/suppliers/detail.html", _detail_context(request, supplier, form), status=400
+    )
 
 
 @org_required(capability=Capability.EDIT, kinds=KINDS)
@@ -176,7 +200,16 @@ def supplier_mapping_apply(request, pk: int):
 def supplier_evidence_csv(request, pk: int):
     supplier = selectors.supplier_get(request.access, pk)
     writer = SafeCsvWriter(
-        [_("Date and time (UTC)"), _("Request"), _("Year"), _("CN codes"), _("Due date"), _("Event"), _("By"), _("Note")]
+        [
+            _("Date and time (UTC)"),
+            _("Request"),
+            _("Year"),
+            _("CN codes"),
+            _("Due date"),
+            _("Event"),
+            _("By"),
+            _("Note"),
+        ]
     )
     for event in selectors.evidence_log_for(request.access, supplier):
         r = event.request
@@ -203,11 +236,77 @@ def data_request_list(request):
     form = RequestFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
     today = timezone.localdate()
-    requests = _decorate(list(selectors.data_request_list_for(request.access, status=status, today=today)), today)
+    requests = _decorate(
+        list(selectors.data_request_list_for(request.access, status=status, today=today)), today
+    )
+    interval, cap = request_services.reminder_schedule_for(request.access.organisation)
     return render(
         request,
         "declarations/suppliers/request_list.html",
-        {"requests": requests, "form": form, "status": status, "can_edit": request.access.can(Capability.EDIT)},
+        {
+            "requests": requests,
+            "form": form,
+            "status": status,
+            "can_edit": request.access.can(Capability.EDIT),
+            "defaults_form": DataRequestDefaultsForm(
+                initial={"reminder_interval_days": interval, "max_reminders": cap}
+            ),
+        },
+    )
+
+
+@org_required(capability=Capability.EDIT, kinds=KINDS)
+@require_POST
+def data_request_defaults(request):
+    form = DataRequestDefaultsForm(request.POST)
+    if form.is_valid():
+        try:
+            request_services.data_request_defaults_update(
+                actor=Actor.from_request(request),
+                organisation=request.access.organisation,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Reminder schedule saved for new requests."))
+            return redirect("declarations:data_request_list")
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect("declarations:data_request_list")
+
+
+@org_required(capability=Capability.EDIT, kinds=KINDS)
+@require_http_methods(["GET", "POST"])
+def data_request_cancel(request, pk: int):
+    data_request = selectors.data_request_get(request.access, pk)
+    form = DataRequestCancelForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                request_services.data_request_cancel(
+                    actor=Actor.from_request(request), data_request=data_request, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The request was cancelled; no more reminders will be sent."))
+                link = getattr(data_request, "supplier_link", None)
+                if link is not None:
+                    return redirect("declarations:supplier_detail", pk=link.supplier_id)
+                return redirect("declarations:data_request_list")
+    return render(
+        request,
+        "declarations/suppliers/request_cancel.html",
+        {
+            "data_request": data_request,
+            "form": form,
+            "is_open": data_request.status in request_services.OPEN_REQUEST_STATUSES,
+        },
+        status=status,
     )
 
 
@@ -219,6 +318,9 @@ def data_request_create(request):
     initial = {}
     if request.method == "GET" and request.GET.get("supplier"):
         initial["suppliers"] = request.GET.getlist("supplier")
+    if request.method == "GET" and request.GET.get("cn_codes"):
+        # Pre-filled from the CN codes a supplier reported in transitional quarterly reports.
+        initial["cn_codes"] = request.GET["cn_codes"]
     form = DataRequestForm(request.POST or None, suppliers=suppliers, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -250,4 +352,6 @@ urlpatterns = [
     path("suppliers/<int:pk>/evidence.csv", supplier_evidence_csv, name="supplier_evidence_csv"),
     path("supplier-requests/", data_request_list, name="data_request_list"),
     path("supplier-requests/new/", data_request_create, name="data_request_create"),
+    path("supplier-requests/defaults/", data_request_defaults, name="data_request_defaults"),
+    path("supplier-requests/<int:pk>/cancel/", data_request_cancel, name="data_request_cancel"),
 ]

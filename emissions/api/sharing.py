@@ -28,6 +28,7 @@ from ..models import (
     SharingGrant,
 )
 from ..selectors.sharing import SHARED_STATUSES, declarant_search
+from ..services import data_requests as data_request_services
 from ..services import sharing as services
 from ..services.template_import import report_export_file_name, report_export_xlsx
 from .template_import import django_errors
@@ -304,6 +305,9 @@ class DataRequestSerializer(serializers.ModelSerializer):
             "answer_grant",
             "created_at",
             "answered_at",
+            "claimed_at",
+            "cancelled_at",
+            "cancel_reason",
             "events",
         ]
         read_only_fields = fields
@@ -321,6 +325,10 @@ class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class ClaimSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token at the end of the link in the request e-mail.")
+
+
 class DataRequestViewSet(TenantScopedReadOnlyViewSet):
     """Data requests addressed to the operator; answer by sharing an installation, or decline."""
 
@@ -328,7 +336,7 @@ class DataRequestViewSet(TenantScopedReadOnlyViewSet):
     queryset = DataRequest.objects.all()
     serializer_class = DataRequestSerializer
     required_kinds = ("operator",)
-    action_capabilities = {"answer": Capability.EDIT, "decline": Capability.EDIT}
+    action_capabilities = {"answer": Capability.EDIT, "decline": Capability.EDIT, "claim": Capability.EDIT}
     filterset_fields = ["status", "year"]
     ordering = ["due_date", "pk"]
 
@@ -350,6 +358,20 @@ class DataRequestViewSet(TenantScopedReadOnlyViewSet):
                 actor=Actor.from_request(request),
                 request=data_request,
                 installation=body.validated_data["installation"],
+            )
+        except DjangoValidationError as exc:
+            raise django_errors(exc) from None
+        return self._done(data_request)
+
+    @extend_schema(request=ClaimSerializer, responses=DataRequestSerializer)
+    @action(detail=False, methods=["post"])
+    def claim(self, request):
+        """Claim a request e-mailed to the organisation before it was on the portal (single use)."""
+        body = ClaimSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            data_request = data_request_services.data_request_claim(
+                actor=Actor.from_request(request), token=body.validated_data["token"], operator=self.access.organisation
             )
         except DjangoValidationError as exc:
             raise django_errors(exc) from None

@@ -50,3 +50,18 @@ class DataRequestDeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The declarant sees this reason; it is kept as evidence of the request."),
     )
+
+
+class DataRequestClaimForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Claim for"),
+        queryset=Organisation.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of your operator organisations.")},
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=[o.pk for o in organisations]).order_by(
+            "name", "pk"
+        )

@@ -12,7 +12,9 @@ from cbam_portal.core.actor import Actor
 from ..models import SharingGrant
 
 
-def declarants_recompute_on_commit(*, actor: Actor, declarant_ids: Iterable[int]) -> None:
+def declarants_recompute_on_commit(
+    *, actor: Actor, declarant_ids: Iterable[int], trigger: str = "report"
+) -> None:
     """Once the current transaction commits, queue a recomputation of the draft declarations of
     each declarant (a grant was given or revoked, or a shared report was submitted or verified)."""
     ids = sorted(set(declarant_ids))
@@ -24,7 +26,7 @@ def declarants_recompute_on_commit(*, actor: Actor, declarant_ids: Iterable[int]
         from declarations.services.declarations import declarations_inputs_changed
 
         for organisation in Organisation.objects.filter(pk__in=ids):
-            declarations_inputs_changed(actor=actor, organisation=organisation)
+            declarations_inputs_changed(actor=actor, organisation=organisation, trigger=trigger)
 
     transaction.on_commit(notify)
 

@@ -951,7 +951,8 @@ def report_compute(*, report: EmissionsReport) -> list[GoodResult]:
     annex_ii = _annex_ii_by_cn(_cn_codes(processes))
     now = timezone.now()
     try:
-        result = see.calculate_installation(see_inputs_from_rows(processes, annex_ii))
+        inputs = see_inputs_from_rows(processes, annex_ii)
+        result = see.calculate_installation(inputs)
     except see.SeeInputError as exc:
         with transaction.atomic():
             GoodResult.objects.filter(report=report).delete()
@@ -968,8 +969,21 @@ def report_compute(*, report: EmissionsReport) -> list[GoodResult]:
         }
         GoodResult.objects.filter(report=report).delete()
         rows = []
+        cn_by_process = {p.key: min((g.cn_code for g in p.goods.all()), default="") for p in processes}
+        route_by_process = {p.key: p.route for p in processes}
+        name_by_process = {p.key: p.name or p.key for p in processes}
         for p in processes:
             r = result[p.key]
+            shares = [
+                s.as_dict()
+                for s in see.precursor_shares(
+                    inputs,
+                    p.key,
+                    cn_by_process=cn_by_process,
+                    route_by_process=route_by_process,
+                    name_by_process=name_by_process,
+                )
+            ]
             obligation = see.obligation_see(result, p.key)
             trace = _trace_json(r.trace)
             for name, reason in sorted(p.not_available.items()):
@@ -998,6 +1012,7 @@ def report_compute(*, report: EmissionsReport) -> list[GoodResult]:
                         annex_ii=annex_ii.get(g.cn_code, False),
                         see_obligation=obligation.see,
                         trace=trace,
+                        precursors=shares,
                         template_see_direct=kept.get((p.pk, g.cn_code), {}).get("template_see_direct"),
                         template_see_indirect=kept.get((p.pk, g.cn_code), {}).get("template_see_indirect"),
                         template_see_total=kept.get((p.pk, g.cn_code), {}).get("template_see_total"),

@@ -69,7 +69,7 @@ def grant_create(*, actor: Actor, installation: Installation, declarant: Organis
         target=grant,
         after=_grant_snapshot(grant),
     )
-    declarants_recompute_on_commit(actor=actor, declarant_ids=[declarant.pk])
+    declarants_recompute_on_commit(actor=actor, declarant_ids=[declarant.pk], trigger="grant")
     return grant
 
 
@@ -92,7 +92,7 @@ def grant_revoke(*, actor: Actor, grant: SharingGrant) -> SharingGrant:
         before=before,
         after=_grant_snapshot(grant),
     )
-    declarants_recompute_on_commit(actor=actor, declarant_ids=[grant.declarant_id])
+    declarants_recompute_on_commit(actor=actor, declarant_ids=[grant.declarant_id], trigger="grant")
     return grant
 
 

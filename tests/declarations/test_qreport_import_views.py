@@ -285,3 +285,15 @@ def test_operators_have_no_historic_report_pages(personas):
 
     assert login(user, operator).get(reverse("declarations:historic_report_list")).status_code == 404
     assert login(user, operator).get(reverse("declarations:historic_report_upload")).status_code == 404
+
+
+def test_the_request_link_of_the_supplier_section_pre_fills_supplier_and_cn_codes(personas, clients, imported):
+    supplier = Supplier.objects.get()
+    form_page = clients["owner"].get(
+        reverse("declarations:data_request_create") + f"?supplier={supplier.pk}&cn_codes=76090000"
+    )
+    assert form_page.status_code == 200
+    form = form_page.context["form"]
+    assert form.initial["cn_codes"] == "76090000"
+    assert [str(pk) for pk in form.initial["suppliers"]] == [str(supplier.pk)]
+    assert 'value="76090000"' in form_page.content.decode()

@@ -173,7 +173,7 @@ def test_sending_requests_creates_one_per_supplier_with_a_sent_event_and_emails_
     assert len(mail.outbox) == 2
     bodies = {m.to[0]: m.body for m in mail.outbox}
     assert f"/emissions/data-requests/{by_name['Linked'].pk}/" in bodies[linked.email]
-    assert "/accounts/signup/?next=%2Femissions%2Fdata-requests%2F" in bodies["x@unlinked.example"]
+    assert "/emissions/data-requests/link/" in bodies["x@unlinked.example"]
     assert "72081000, 76011010" in bodies[linked.email]
 
 

@@ -50,7 +50,7 @@ def test_stored_see_is_the_simple_good_formula(
     report, actor, activity, direct_per_t, mwh_per_t, ef, not_available
 ):
     """SEE = AttrEm / AL for a simple good (Reg 2023/956 Annex IV pt 2); a value declared "not
-    available" counts as 0; direct + indirect = total (to the presented 5 decimals)."""
+    available" counts as 0; direct + indirect = total (to the stored 10 decimals)."""
     direct = (activity * direct_per_t).quantize(D("0.000001"))
     consumed = (activity * mwh_per_t).quantize(D("0.000001"))
     services.process_save(
@@ -66,6 +66,7 @@ def test_stored_see_is_the_simple_good_formula(
     result = GoodResult.objects.get(report=report, cn_code="72189911")
     indirect = D(0) if not_available else consumed * ef
 
-    assert quantise(result.see_direct) == quantise(direct / activity)
-    assert quantise(result.see_indirect) == quantise(indirect / activity)
+    # Stored at the field's 10 decimal places; the unrounded value stays in the trace.
+    assert result.see_direct == (direct / activity).quantize(D("1e-10"))
+    assert result.see_indirect == (indirect / activity).quantize(D("1e-10"))
     assert abs(result.see_total - result.see_direct - result.see_indirect) < D("1e-9")

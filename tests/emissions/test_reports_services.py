@@ -68,6 +68,20 @@ def test_example_3_rolling_mill_goods_take_the_eaf_see_as_internal_precursor(exa
         assert good.process == example3.rolling
 
 
+def test_each_good_stores_the_specific_mass_of_its_precursors_for_the_declarants_sefa(example3):
+    rolled = result_of(example3.report, "72191310")
+    (crude,) = rolled.precursors
+    assert crude["source"] == "internal"
+    assert crude["cn_code"] == "72189911"
+    assert D(crude["mass_per_unit"]).quantize(D("1e-12")) == (D("1227000") / D("1133000")).quantize(D("1e-12"))
+    alloys = crude["precursors"]
+    assert len(alloys) == 4
+    assert [a["is_default"] for a in alloys].count(True) == 1
+    assert all(a["source"] == "purchased" for a in alloys)
+    # The crude steel itself is made from purchased precursors only.
+    assert len(result_of(example3.report, "72189911").precursors) == 4
+
+
 def test_the_trace_explains_each_step_with_rules_and_decimal_strings(example3):
     trace = result_of(example3.report, "73041100").trace
 
