@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template bench-ingest
+.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template bench-ingest bench-declaration
 
 help:
 	@echo "make demo    install, migrate, load reference data, seed demo users and serve on http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make worker / make beat   Celery worker / scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-template       time parsing the Commission communication template examples"
 	@echo "make bench-ingest         time a 1,000,000-line customs import against a raw PostgreSQL COPY (LINES=N)"
+	@echo "make bench-declaration    time recomputing a declaration of 1,000,000 lines, 10,000 installations (PostgreSQL; LINES=N INSTALLATIONS=N)"
 
 $(STAMP): pyproject.toml
 	@echo "==> Checking Python ($(PYTHON))"
@@ -47,7 +48,16 @@ migrate: check-system
 
 reference: migrate
 	@echo "==> Loading reference data (Annex I goods, default values, benchmarks, CBAM factor, CSCF, prices)"
-	@$(PY) manage.py load_reference_data
+	@# The Commission's workbooks, when present (CBAM_SHARED_DATA_DIR), are loaded last and become the current default values and benchmarks.
+	@SHARED="$$($(PY) manage.py shell -v 0 -c 'from django.conf import settings; print(settings.CBAM_SHARED_DATA_DIR)')" || exit 1; \
+	WB="$$SHARED/commission-workbooks"; \
+	if [ -f "$$WB/default_values.xlsx" ] && [ -f "$$WB/benchmarks.xlsx" ]; then \
+		echo "    with the Commission workbooks from $$WB"; \
+		$(PY) manage.py load_reference_data --with-builtin --default-values-xlsx "$$WB/default_values.xlsx" --benchmarks-xlsx "$$WB/benchmarks.xlsx"; \
+	else \
+		echo "    (no Commission workbooks in $$WB: default values and benchmarks come from the opencbam package)"; \
+		$(PY) manage.py load_reference_data; \
+	fi
 
 seed: reference
 	@echo "==> Seeding demo organisations and users"
@@ -78,6 +88,9 @@ bench-template: $(STAMP)
 
 bench-ingest: $(STAMP)
 	@$(PY) bench/ingest.py $(if $(LINES),--lines $(LINES),)
+
+bench-declaration: $(STAMP)
+	@$(PY) bench/declaration.py $(if $(LINES),--lines $(LINES),) $(if $(INSTALLATIONS),--installations $(INSTALLATIONS),)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -135,6 +135,9 @@ MEDIA_URL = "media/"
 
 # Uploads: refuse oversize bodies early; parsers enforce their own per-file limits too.
 CBAM_MAX_UPLOAD_BYTES = env.int("CBAM_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# The Commission QReport XSD (main file; its stypes file next to it). Empty: historic quarterly
+# reports are checked by the hardened parser only.
+CBAM_QREPORT_XSD = env.str("CBAM_QREPORT_XSD", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cbam_portal.reference import selectors
 from cbam_portal.reference.codes import OTHER_COUNTRIES_NAME, CnCodeError, format_cn
@@ -37,6 +38,7 @@ from .liability import (
     LiabilityInputError,
     group_obligation,
 )
+from .reference_cache import LiveReference
 
 ZERO = Decimal(0)
 
@@ -58,6 +60,7 @@ FIELDS = (
     "route",
     "carbon_price_paid",
     "functional_unit_mass",
+    "see_obligation",
 )
 
 _RULE_SCOPE = "Reg (EU) 2023/956 Art 2(1), Annex I; Annex III point 1"
@@ -70,6 +73,14 @@ _RULE_BENCHMARK = "[IR2620] Annex points 3–5 (Column A with actual data, Colum
 _RULE_FACTORS = "Directive 2003/87/EC Art 10a(1a) (CBAM factor); Art 10a(5) (CSCF); [IR2620] Annex 3.1"
 _RULE_PRICE = (
     "Reg (EU) 2023/956 Art 21(1a) (as amended by Reg (EU) 2025/2083 Art 1(17)): quarterly price for 2026"
+)
+_RULE_PRICE_WEEKLY = (
+    "Reg (EU) 2023/956 Art 21(1)–(2) (as amended by Reg (EU) 2025/2083): from 2027 the price of the "
+    "calendar week, applying from its publication until the next one"
+)
+_RULE_OBLIGATION_SEE = (
+    "[IR2547] Annex I point 3.1 (precursor cross-over); Reg (EU) 2023/956 Annex II (direct emissions only): "
+    "SEE for the obligation computed by the operator's report"
 )
 
 
@@ -97,6 +108,11 @@ class AssessmentInput:
     route: str = ""
     carbon_price_paid: Decimal | None = None  # EUR per tonne of goods (functional unit)
     functional_unit_mass: Decimal | None = None
+    #: The operator's SEE counted for the obligation (tCO2e per functional unit), already applying
+    #: the Annex II (direct only) and precursor cross-over rules; used instead of direct/indirect.
+    see_obligation: Decimal | None = None
+    #: A release date whose certificate price applies (from 2027: the price period covering it).
+    price_day: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -159,10 +175,23 @@ class Assessment:
         return quantise(self.result.cost_eur, EUR_PLACES)
 
 
-def _positive(value: Decimal | None, name: str, label: str, *, allow_zero: bool = False) -> None:
+#: Labels of the numeric inputs, translated only when a message names them.
+_LABELS = {
+    "mass": gettext_noop("Net mass"),
+    "functional_unit_mass": gettext_noop("Functional-unit quantity"),
+    "price": gettext_noop("Certificate price"),
+    "see_direct": gettext_noop("Actual SEE (direct)"),
+    "see_indirect": gettext_noop("Actual SEE (indirect)"),
+    "carbon_price_paid": gettext_noop("Carbon price paid"),
+    "see_obligation": gettext_noop("SEE for the obligation"),
+}
+
+
+def _positive(value: Decimal | None, name: str, *, allow_zero: bool = False) -> None:
     if value is None:
         return
     if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+        label = _(_LABELS[name])
         raise AssessmentError(
             name,
             _("%(label)s must be greater than zero.") % {"label": label}
@@ -172,12 +201,13 @@ def _positive(value: Decimal | None, name: str, label: str, *, allow_zero: bool 
 
 
 def _check_input(data: AssessmentInput) -> None:
-    _positive(data.mass, "mass", _("Net mass"))
-    _positive(data.functional_unit_mass, "functional_unit_mass", _("Functional-unit quantity"))
-    _positive(data.price, "price", _("Certificate price"))
-    _positive(data.see_direct, "see_direct", _("Actual SEE (direct)"), allow_zero=True)
-    _positive(data.see_indirect, "see_indirect", _("Actual SEE (indirect)"), allow_zero=True)
-    _positive(data.carbon_price_paid, "carbon_price_paid", _("Carbon price paid"), allow_zero=True)
+    _positive(data.mass, "mass")
+    _positive(data.functional_unit_mass, "functional_unit_mass")
+    _positive(data.price, "price")
+    _positive(data.see_direct, "see_direct", allow_zero=True)
+    _positive(data.see_indirect, "see_indirect", allow_zero=True)
+    _positive(data.carbon_price_paid, "carbon_price_paid", allow_zero=True)
+    _positive(data.see_obligation, "see_obligation", allow_zero=True)
     if data.year < FIRST_YEAR:
         raise AssessmentError(
             "year",
@@ -192,11 +222,15 @@ def _check_input(data: AssessmentInput) -> None:
         raise AssessmentError(
             "see_direct", _("Give the actual direct SEE together with the actual indirect SEE.")
         )
+    if data.see_obligation is not None and data.see_direct is None:
+        raise AssessmentError(
+            "see_direct", _("Give the actual direct SEE together with the SEE for the obligation.")
+        )
 
 
-def _good(raw_cn: str, datasets: dict[str, Dataset]) -> tuple[CnGood, Dataset]:
+def _good(raw_cn: str, datasets: dict[str, Dataset], reference: LiveReference) -> tuple[CnGood, Dataset]:
     try:
-        lookup = selectors.cn_lookup(raw_cn, dataset=datasets.get(DatasetKind.CN_GOODS))
+        lookup = reference.cn_lookup(raw_cn, dataset=datasets.get(DatasetKind.CN_GOODS))
     except CnCodeError as exc:
         raise AssessmentError("cn", str(exc)) from exc
     except selectors.DatasetMissing as exc:
@@ -210,9 +244,9 @@ def _good(raw_cn: str, datasets: dict[str, Dataset]) -> tuple[CnGood, Dataset]:
     return lookup.good, lookup.dataset
 
 
-def _country(iso2: str) -> Country:
+def _country(iso2: str, reference: LiveReference) -> Country:
     code = (iso2 or "").strip().upper()
-    country = selectors.country_get(code) if len(code) == 2 else None
+    country = reference.country(code) if len(code) == 2 else None
     if country is None:
         raise AssessmentError(
             "country", _("“%(code)s” is not a known ISO 3166 alpha-2 country code.") % {"code": iso2}
@@ -376,9 +410,39 @@ def _year_value(rows, year: int, what: str, dataset: Dataset | None, attr: str) 
     )
 
 
-def _price(data: AssessmentInput, dataset: Dataset | None) -> tuple[Decimal | None, str, Dataset | None]:
+def _weekly_price(
+    data: AssessmentInput, dataset: Dataset | None, reference: LiveReference
+) -> tuple[Decimal | None, str, Dataset | None]:
+    """From 2027: the price of the period (calendar week) covering the release date ([R956] Art 21(1))."""
+    day = data.price_day
+    price = reference.price_on(day, dataset=dataset) if dataset is not None else None
+    if price is None:
+        return (
+            None,
+            _(
+                "No certificate price is published yet for imports released on %(day)s "
+                "(from 2027 the price of the calendar week applies); no cost until it is loaded."
+            )
+            % {"day": day.isoformat()},
+            None,
+        )
+    text = _("published price for %(start)s to %(end)s: EUR %(price)s") % {
+        "start": price.period_start.isoformat(),
+        "end": price.period_end.isoformat(),
+        "price": price.price_eur,
+    }
+    if price.provisional:
+        text += " " + _("(provisional)")
+    return price.price_eur, text, dataset
+
+
+def _price(
+    data: AssessmentInput, dataset: Dataset | None, reference: LiveReference
+) -> tuple[Decimal | None, str, Dataset | None]:
     if data.price is not None:
         return data.price, _("price given (EUR %(price)s)") % {"price": data.price}, None
+    if data.year >= 2027 and data.price_day is not None:
+        return _weekly_price(data, dataset, reference)
     if data.year != 2026:
         return (
             None,
@@ -388,7 +452,7 @@ def _price(data: AssessmentInput, dataset: Dataset | None) -> tuple[Decimal | No
     if data.quarter is None:
         return None, _("Give the quarter of import to use the published quarterly price for 2026."), None
     day = dt.date(data.year, 3 * data.quarter - 2, 1)
-    price = selectors.certificate_price_on(day, dataset_id=dataset.pk) if dataset is not None else None
+    price = reference.price_on(day, dataset=dataset) if dataset is not None else None
     if price is None:
         return (
             None,
@@ -409,17 +473,285 @@ def _price(data: AssessmentInput, dataset: Dataset | None) -> tuple[Decimal | No
     return price.price_eur, text, dataset
 
 
-def assess_good(data: AssessmentInput) -> Assessment:
+@dataclass(frozen=True)
+class _PreparedGood:
+    """What an assessment reads from the reference data for a good in a year, whatever the period."""
+
+    column: BenchmarkColumn
+    benchmark: Decimal
+    bm_route: str
+    source: DefaultSource | None
+    source_detail: str
+    route: str
+    variant: str
+    country_used: str
+    used_fallback: bool
+    factor: Decimal
+    cscf: Decimal
+    refs: tuple[DatasetRef, ...]
+    default_step: TraceStep | None
+    tail: tuple[TraceStep, ...]  # benchmark, factors
+    scope_description: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What an assessment reads from the reference data, the same for every quantity of a good."""
+
+    column: BenchmarkColumn
+    benchmark: Decimal
+    bm_route: str
+    source: DefaultSource | None  # None with actual values (they come with each good)
+    source_detail: str
+    route: str
+    variant: str
+    country_used: str
+    used_fallback: bool
+    factor: Decimal
+    cscf: Decimal
+    price: Decimal | None
+    price_source: str
+    refs: tuple[DatasetRef, ...]
+    default_step: TraceStep | None
+    tail: tuple[TraceStep, ...]  # benchmark, factors, price
+    scope_description: str
+    scope_inputs: dict
+
+
+def _prepare_good(
+    data: AssessmentInput, good: CnGood, cn_dataset: Dataset, country: Country, reference: LiveReference
+) -> _PreparedGood:
+    """Benchmark, default values, CBAM factor and CSCF of one good in one year (no quantity, no price)."""
+    current = reference.current()
+    year = data.year
+    code = good.cn8_display
+    actual = data.see_direct is not None
+    used: list[Dataset] = [cn_dataset]
+    bm_dataset = current.get(DatasetKind.BENCHMARKS)
+    if bm_dataset is None:
+        raise AssessmentError("cn", _("No CBAM benchmarks are loaded: run `manage.py load_reference_data`."))
+    used.append(bm_dataset)
+    benchmarks = reference.benchmarks(good.cn8, dataset=bm_dataset)
+
+    country_used, used_fallback, variant = country.iso2, False, ""
+    default_step = None
+    source: DefaultSource | None = None
+    if actual:
+        column = BenchmarkColumn.A
+        benchmark, bm_route, bm_step = _pick_benchmark(
+            benchmarks, column=column, route=data.route, year=year, code=code
+        )
+        source_detail = _("actual values given (verified SEE of the installation)")
+        route = data.route.strip().upper() or bm_route
+    else:
+        column = BenchmarkColumn.B
+        try:
+            dv_dataset = current.get(DatasetKind.DEFAULT_VALUES)
+            match = reference.default_values(good.cn8, country.iso2, dataset=dv_dataset)
+        except selectors.DatasetMissing as exc:
+            raise AssessmentError("cn", str(exc)) from exc
+        if match.dataset is not None:
+            used.append(match.dataset)
+        if not match.found:
+            raise AssessmentError(
+                "cn",
+                _("No default value is published for %(code)s (not for %(country)s, nor for %(other)s).")
+                % {"code": code, "country": country.name, "other": OTHER_COUNTRIES_NAME},
+            )
+        row = _pick_default_row(match.rows, data.route, code)
+        country_used, used_fallback, variant = match.country_used, match.used_fallback, row.variant
+        route = row.route
+        if used_fallback:
+            source_detail = _(
+                "default value of %(other)s (%(country)s has no value), with the %(year)s mark-up"
+            ) % {
+                "other": OTHER_COUNTRIES_NAME,
+                "country": country.name,
+                "year": year,
+            }
+        else:
+            source_detail = _("default value of %(country)s, with the %(year)s mark-up") % {
+                "country": country.name,
+                "year": year,
+            }
+        default_step = TraceStep(
+            rule=_RULE_DEFAULT_LOOKUP,
+            description=(
+                match.reason
+                or _("Country-specific default value of %(country)s.") % {"country": country.name}
+            )
+            + " "
+            + _("Row keyed %(key)s, route %(route)s.")
+            % {"key": format_cn(match.matched_code or ""), "route": _row_label(row)},
+            inputs={
+                "country requested": country.iso2,
+                "country used": row.country_name,
+                "direct": row.direct if row.direct is not None else "–",
+                "indirect": row.indirect if row.indirect is not None else "N/A",
+                "total": row.total,
+                "dataset": DatasetRef.of(match.dataset).label if match.dataset else "–",
+            },
+            result=row.total,
+        )
+        benchmark, bm_route, bm_step = _pick_benchmark(
+            benchmarks, column=column, route=row.route or data.route, year=year, code=code
+        )
+        published = _year_column(row, year)
+        indirect_counts = row.indirect is not None and row.indirect != 0
+        if good.annex_ii_direct_only and indirect_counts:
+            # The published total includes indirect emissions that do not count for Annex II goods.
+            source = DefaultSource(benchmark_column_b=benchmark, direct=row.direct, total=row.total)
+        elif published is not None:
+            source = DefaultSource(benchmark_column_b=benchmark, marked_up_value=published)
+        else:
+            source = DefaultSource(
+                benchmark_column_b=benchmark, direct=row.direct, indirect=row.indirect, total=row.total
+            )
+    tail = [bm_step]
+
+    factor_dataset, factors = reference.cbam_factors()
+    cscf_dataset, cscf_rows = reference.cscf_values()
+    factor = _year_value(factors, year, _("CBAM factor"), factor_dataset, "factor")
+    cscf = _year_value(cscf_rows, year, _("cross-sectoral correction factor"), cscf_dataset, "value")
+    used += [d for d in (factor_dataset, cscf_dataset) if d is not None]
+    tail.append(
+        TraceStep(
+            rule=_RULE_FACTORS,
+            description=_("CBAM factor and CSCF of %(year)s from the reference data.") % {"year": year},
+            inputs={
+                "CBAM factor": factor,
+                "CSCF": cscf,
+                "CBAM factor dataset": DatasetRef.of(factor_dataset).label if factor_dataset else "–",
+                "CSCF dataset": DatasetRef.of(cscf_dataset).label if cscf_dataset else "–",
+            },
+            result=factor * cscf,
+        )
+    )
+
+    scope_description = _(
+        "%(code)s is a CBAM good (%(sector)s); functional unit %(unit)s; origin %(country)s."
+    ) % {
+        "code": code,
+        "sector": good.get_sector_display(),
+        "unit": good.functional_unit,
+        "country": country.name,
+    }
+    return _PreparedGood(
+        column=column,
+        benchmark=benchmark,
+        bm_route=bm_route,
+        source=source,
+        source_detail=source_detail,
+        route=route,
+        variant=variant,
+        country_used=country_used,
+        used_fallback=used_fallback,
+        factor=factor,
+        cscf=cscf,
+        refs=tuple(DatasetRef.of(d) for d in used),
+        default_step=default_step,
+        tail=tuple(tail),
+        scope_description=scope_description,
+    )
+
+
+def _prepare_price(data: AssessmentInput, reference: LiveReference) -> tuple:
+    """Certificate price of the import period, its source text, datasets and trace step."""
+    year, quarter = data.year, data.quarter
+    price, price_source, price_dataset = _price(
+        data, reference.current().get(DatasetKind.CERTIFICATE_PRICES), reference
+    )
+    weekly = year >= 2027 and data.price_day is not None and data.price is None
+    price_inputs = {"year": str(year), "quarter": f"Q{quarter}" if quarter else "–"}
+    if weekly:
+        price_inputs["release date"] = data.price_day.isoformat()
+    step = TraceStep(
+        rule=_RULE_PRICE_WEEKLY if weekly else _RULE_PRICE,
+        description=_("Certificate price: %(source)s.") % {"source": price_source},
+        inputs=price_inputs,
+        result=price if price is not None else ZERO,
+    )
+    refs = (DatasetRef.of(price_dataset),) if price_dataset is not None else ()
+    return price, price_source, refs, step
+
+
+def _prepare(
+    data: AssessmentInput, good: CnGood, cn_dataset: Dataset, country: Country, reference: LiveReference
+) -> _Prepared:
+    """Benchmark, default values, CBAM factor, CSCF and price of one good (no quantity involved)."""
+    actual = data.see_direct is not None
+    base: _PreparedGood = reference.remember(
+        ("good-year", good.cn8, country.iso2, data.year, actual, data.route),
+        lambda: _prepare_good(data, good, cn_dataset, country, reference),
+    )
+    price, price_source, price_refs, price_step = reference.remember(
+        ("price", data.year, data.quarter, data.price, data.price_day),
+        lambda: _prepare_price(data, reference),
+    )
+    refs = base.refs + price_refs
+    tail = (*base.tail, price_step)
+    scope_inputs = {
+        "Annex II (direct only)": "yes" if good.annex_ii_direct_only else "no",
+        **{f"dataset {r.kind}": r.label for r in refs},
+    }
+    reference.keep((base.default_step, *tail, refs))
+    return _Prepared(
+        column=base.column,
+        benchmark=base.benchmark,
+        bm_route=base.bm_route,
+        source=base.source,
+        source_detail=base.source_detail,
+        route=base.route,
+        variant=base.variant,
+        country_used=base.country_used,
+        used_fallback=base.used_fallback,
+        factor=base.factor,
+        cscf=base.cscf,
+        price=price,
+        price_source=price_source,
+        refs=refs,
+        default_step=base.default_step,
+        tail=tail,
+        scope_description=base.scope_description,
+        scope_inputs=scope_inputs,
+    )
+
+
+def _obligation_step(data: AssessmentInput, good: CnGood) -> TraceStep:
+    return TraceStep(
+        rule=_RULE_OBLIGATION_SEE,
+        description=_(
+            "SEE for the obligation given by the operator (%(value)s tCO2e per %(unit)s), used "
+            "instead of the direct and indirect SEE: it already applies the Annex II rule "
+            "(direct emissions only) and the precursor cross-over rule."
+        )
+        % {"value": decimal_text(data.see_obligation), "unit": good.functional_unit},
+        inputs={
+            "SEE direct": data.see_direct,
+            "SEE indirect": data.see_indirect or ZERO,
+            "Annex II (direct only)": "yes" if good.annex_ii_direct_only else "no",
+            "SEE for the obligation": data.see_obligation,
+        },
+        result=data.see_obligation,
+    )
+
+
+def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None) -> Assessment:
     """Certificates due for one good, by the declaration's engine ([R956] Art 6(2)(c), 7, 9, 21, 31).
 
     Default values (with the year's mark-up, [IR2621] Annex I) and the Column B benchmark of the
     default route unless actual SEE is given, then the Column A benchmark ([IR2620] Annex 3–5).
-    Reads only current, public reference datasets and pins their versions in the trace.
+    Reads only current, public reference datasets and pins their versions in the trace; pass a
+    :class:`~declarations.reference_cache.ReferenceSnapshot` as ``reference`` to read them once for
+    many goods (the declaration): the same values and trace, without a query per good, and what
+    does not depend on the quantity worked out once per good, country and period.
     """
     _check_input(data)
-    current = selectors.current_datasets_by_kind()
-    good, cn_dataset = _good(data.cn, current)
-    country = _country(data.country)
+    reference = reference if reference is not None else LiveReference()
+    good, cn_dataset, country = reference.remember(
+        ("good", data.cn, data.country),
+        lambda: (*_good(data.cn, reference.current(), reference), _country(data.country, reference)),
+    )
     year, quarter = data.year, data.quarter
     code = good.cn8_display
     if country.cbam_excluded or country.is_eu:
@@ -448,7 +780,6 @@ def assess_good(data: AssessmentInput) -> Assessment:
         )
 
     trace: list[TraceStep] = []
-    used: list[Dataset] = [cn_dataset]
     quantity, unit_step = _quantity(data, good)
     if unit_step is not None:
         trace.append(unit_step)
@@ -462,125 +793,25 @@ def assess_good(data: AssessmentInput) -> Assessment:
                 "default values (Reg 2023/956 Art 9(1)); give the actual SEE or leave it empty."
             ),
         )
-
-    bm_dataset = current.get(DatasetKind.BENCHMARKS)
-    if bm_dataset is None:
-        raise AssessmentError("cn", _("No CBAM benchmarks are loaded: run `manage.py load_reference_data`."))
-    used.append(bm_dataset)
-    benchmarks = selectors.benchmarks_for(good.cn8, dataset=bm_dataset)
-
-    country_used, used_fallback, variant = country.iso2, False, ""
+    key = ("prepared", good.cn8, country.iso2, year, quarter, data.price, data.price_day, actual, data.route)
+    prepared: _Prepared = reference.remember(
+        key, lambda: _prepare(data, good, cn_dataset, country, reference)
+    )
     if actual:
-        column = BenchmarkColumn.A
-        source: ActualSource | DefaultSource
-        benchmark, bm_route, bm_step = _pick_benchmark(
-            benchmarks, column=column, route=data.route, year=year, code=code
+        source: ActualSource | DefaultSource = ActualSource(
+            see_direct=data.see_direct,
+            see_indirect=data.see_indirect or ZERO,
+            benchmark_column_a=prepared.benchmark,
+            see_for_obligation=data.see_obligation,
         )
-        source = ActualSource(
-            see_direct=data.see_direct, see_indirect=data.see_indirect or ZERO, benchmark_column_a=benchmark
-        )
-        source_detail = _("actual values given (verified SEE of the installation)")
-        route = data.route.strip().upper() or bm_route
+        if data.see_obligation is not None:
+            trace.append(_obligation_step(data, good))
     else:
-        column = BenchmarkColumn.B
-        try:
-            dv_dataset = current.get(DatasetKind.DEFAULT_VALUES)
-            match = selectors.default_values_for(
-                good.cn8, country.iso2, dataset_id=dv_dataset.pk if dv_dataset else None
-            )
-        except selectors.DatasetMissing as exc:
-            raise AssessmentError("cn", str(exc)) from exc
-        if match.dataset is not None:
-            used.append(match.dataset)
-        if not match.found:
-            raise AssessmentError(
-                "cn",
-                _("No default value is published for %(code)s (not for %(country)s, nor for %(other)s).")
-                % {"code": code, "country": country.name, "other": OTHER_COUNTRIES_NAME},
-            )
-        row = _pick_default_row(match.rows, data.route, code)
-        country_used, used_fallback, variant = match.country_used, match.used_fallback, row.variant
-        route = row.route
-        if used_fallback:
-            source_detail = _(
-                "default value of %(other)s (%(country)s has no value), with the %(year)s mark-up"
-            ) % {
-                "other": OTHER_COUNTRIES_NAME,
-                "country": country.name,
-                "year": year,
-            }
-        else:
-            source_detail = _("default value of %(country)s, with the %(year)s mark-up") % {
-                "country": country.name,
-                "year": year,
-            }
-        trace.append(
-            TraceStep(
-                rule=_RULE_DEFAULT_LOOKUP,
-                description=(
-                    match.reason
-                    or _("Country-specific default value of %(country)s.") % {"country": country.name}
-                )
-                + " "
-                + _("Row keyed %(key)s, route %(route)s.")
-                % {"key": format_cn(match.matched_code or ""), "route": _row_label(row)},
-                inputs={
-                    "country requested": country.iso2,
-                    "country used": row.country_name,
-                    "direct": row.direct if row.direct is not None else "–",
-                    "indirect": row.indirect if row.indirect is not None else "N/A",
-                    "total": row.total,
-                    "dataset": DatasetRef.of(match.dataset).label if match.dataset else "–",
-                },
-                result=row.total,
-            )
-        )
-        benchmark, bm_route, bm_step = _pick_benchmark(
-            benchmarks, column=column, route=row.route or data.route, year=year, code=code
-        )
-        published = _year_column(row, year)
-        indirect_counts = row.indirect is not None and row.indirect != 0
-        if good.annex_ii_direct_only and indirect_counts:
-            # The published total includes indirect emissions that do not count for Annex II goods.
-            source = DefaultSource(benchmark_column_b=benchmark, direct=row.direct, total=row.total)
-        elif published is not None:
-            source = DefaultSource(benchmark_column_b=benchmark, marked_up_value=published)
-        else:
-            source = DefaultSource(
-                benchmark_column_b=benchmark, direct=row.direct, indirect=row.indirect, total=row.total
-            )
-    trace.append(bm_step)
+        source = prepared.source
+        trace.append(prepared.default_step)
+    trace.extend(prepared.tail)
+    price = prepared.price
 
-    factor_dataset, factors = selectors.cbam_factors()
-    cscf_dataset, cscf_rows = selectors.cscf_values()
-    factor = _year_value(factors, year, _("CBAM factor"), factor_dataset, "factor")
-    cscf = _year_value(cscf_rows, year, _("cross-sectoral correction factor"), cscf_dataset, "value")
-    used += [d for d in (factor_dataset, cscf_dataset) if d is not None]
-    trace.append(
-        TraceStep(
-            rule=_RULE_FACTORS,
-            description=_("CBAM factor and CSCF of %(year)s from the reference data.") % {"year": year},
-            inputs={
-                "CBAM factor": factor,
-                "CSCF": cscf,
-                "CBAM factor dataset": DatasetRef.of(factor_dataset).label if factor_dataset else "–",
-                "CSCF dataset": DatasetRef.of(cscf_dataset).label if cscf_dataset else "–",
-            },
-            result=factor * cscf,
-        )
-    )
-
-    price, price_source, price_dataset = _price(data, current.get(DatasetKind.CERTIFICATE_PRICES))
-    if price_dataset is not None:
-        used.append(price_dataset)
-    trace.append(
-        TraceStep(
-            rule=_RULE_PRICE,
-            description=_("Certificate price: %(source)s.") % {"source": price_source},
-            inputs={"year": str(year), "quarter": f"Q{quarter}" if quarter else "–"},
-            result=price if price is not None else ZERO,
-        )
-    )
     carbon_paid_eur = ZERO
     if data.carbon_price_paid:
         with localcontext(CALC_CONTEXT):
@@ -602,8 +833,8 @@ def assess_good(data: AssessmentInput) -> Assessment:
         year=year,
         quarter=quarter,
         source=source,
-        cbam_factor=factor,
-        cscf=cscf,
+        cbam_factor=prepared.factor,
+        cscf=prepared.cscf,
         certificate_price_eur=price if price is not None else ZERO,
         carbon_price_paid_eur=carbon_paid_eur,
     )
@@ -612,24 +843,12 @@ def assess_good(data: AssessmentInput) -> Assessment:
     except LiabilityInputError as exc:
         raise AssessmentError("cn", str(exc)) from exc
 
-    refs = tuple(DatasetRef.of(d) for d in used)
     trace.insert(
         0,
         TraceStep(
             rule=_RULE_SCOPE,
-            description=_(
-                "%(code)s is a CBAM good (%(sector)s); functional unit %(unit)s; origin %(country)s."
-            )
-            % {
-                "code": code,
-                "sector": good.get_sector_display(),
-                "unit": good.functional_unit,
-                "country": country.name,
-            },
-            inputs={
-                "Annex II (direct only)": "yes" if good.annex_ii_direct_only else "no",
-                **{f"dataset {r.kind}": r.label for r in refs},
-            },
+            description=prepared.scope_description,
+            inputs=prepared.scope_inputs,
             result=quantity,
         ),
     )
@@ -641,22 +860,22 @@ def assess_good(data: AssessmentInput) -> Assessment:
         quarter=quarter,
         good=good,
         source="actual" if actual else "default",
-        source_detail=source_detail,
-        country_used=country_used,
-        used_fallback=used_fallback,
-        route=route,
-        variant=variant,
+        source_detail=prepared.source_detail,
+        country_used=prepared.country_used,
+        used_fallback=prepared.used_fallback,
+        route=prepared.route,
+        variant=prepared.variant,
         quantity=quantity,
         functional_unit=good.functional_unit,
-        benchmark=benchmark,
-        benchmark_column=column.value,
-        benchmark_route=bm_route,
-        cbam_factor=factor,
-        cscf=cscf,
+        benchmark=prepared.benchmark,
+        benchmark_column=prepared.column.value,
+        benchmark_route=prepared.bm_route,
+        cbam_factor=prepared.factor,
+        cscf=prepared.cscf,
         certificate_price_eur=price,
-        price_source=price_source,
+        price_source=prepared.price_source,
         result=result,
-        datasets=refs,
+        datasets=prepared.refs,
         trace=(*trace, *result.trace),
     )
 
@@ -669,6 +888,28 @@ def decimal_text(value: Decimal | None) -> str | None:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
+
+
+def _step_as_dict(step: TraceStep) -> dict:
+    return {
+        "rule": step.rule,
+        "description": step.description,
+        "inputs": {k: decimal_text(v) if isinstance(v, Decimal) else v for k, v in step.inputs.items()},
+        "result": decimal_text(step.result),
+    }
+
+
+def _datasets_as_dict(refs: tuple[DatasetRef, ...]) -> dict:
+    return {r.kind: {"id": r.id, "version": r.version, "legal_act": r.legal_act} for r in refs}
+
+
+def trace_as_dicts(assessment: Assessment, reference: LiveReference | None = None) -> tuple[list[dict], dict]:
+    """The trace and the datasets of an assessment as in :func:`assessment_as_dict`; the steps a
+    snapshot ``reference`` already converted for another good are reused, not converted again."""
+    if reference is None:
+        return [_step_as_dict(s) for s in assessment.trace], _datasets_as_dict(assessment.datasets)
+    steps = [reference.converted(s, _step_as_dict) for s in assessment.trace]
+    return steps, reference.converted(assessment.datasets, _datasets_as_dict)
 
 
 def assessment_as_dict(assessment: Assessment) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
@@ -187,15 +188,18 @@ class ImportLine(models.Model):
     )
     in_scope = models.BooleanField(_("in CBAM scope"), default=True)
     out_of_scope_reason = models.CharField(_("why out of scope"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The database default lets a bulk COPY leave the column out (cheaper than a value per row).
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
 
     class Meta:
         ordering = ["-released_on", "mrn", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "mrn", "line_no"], name="declarations_importline_unique"),
         ]
+        # No (organisation, released_on) index: with release dates in any order it cost as much
+        # per inserted line as the whole rest of the write; the pages that filter by organisation
+        # use the unique index above.
         indexes = [
-            models.Index(fields=["organisation", "released_on"], name="declarations_line_org_date"),
             models.Index(fields=["supplier"], condition=Q(supplier__isnull=False), name="declarations_line_supplier"),
             models.Index(
                 fields=["installation"], condition=Q(installation__isnull=False), name="declarations_line_installation"
@@ -250,6 +254,20 @@ class SupplierDataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier} – request #{self.data_request_id}"
+
+
+class DataRequestDefaults(models.Model):
+    """An organisation's default reminder schedule for new data requests to its suppliers."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="data_request_defaults"
+    )
+    reminder_interval_days = models.PositiveSmallIntegerField(_("remind every (days)"), default=7)
+    max_reminders = models.PositiveSmallIntegerField(_("at most (reminders)"), default=6)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – every {self.reminder_interval_days} days, at most {self.max_reminders}"
 
 
 # --- annual declaration ----------------------------------------------------------------------
@@ -331,6 +349,10 @@ class DeclarationGroup(models.Model):
         "emissions.Installation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     quarter = models.PositiveSmallIntegerField(_("quarter of release"))
+    #: From 2027 the group is per certificate-price period (calendar week) of release; empty for
+    #: 2026 (quarterly price) and for imports whose price is not published yet.
+    price_period_start = models.DateField(_("price period start"), null=True, blank=True)
+    price_period_end = models.DateField(_("price period end"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=EmissionsSource.choices)
     override_source = models.CharField(
         _("source chosen by the declarant"), max_length=8, choices=EmissionsSource.choices, blank=True
@@ -380,3 +402,303 @@ class DeclarationComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+# --- historic transitional-period quarterly reports --------------------------------------------
+
+HISTORIC_DECIMAL = {"max_digits": 20, "decimal_places": 7}  # holds every dec16-n of QReport v17.03 exactly
+COORDINATE = {"max_digits": 12, "decimal_places": 8}
+
+
+class HistoricUploadStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    REJECTED = "rejected", _("Rejected")
+    DUPLICATE = "duplicate", _("Already imported")
+
+
+class HistoricReport(models.Model):
+    """A transitional-period quarterly report (QReport, [R956] Art 35; IR 2023/1773) imported by
+    the declarant, kept as reported: its goods and emissions pre-fill suppliers and the
+    installations known from history. Imported once per organisation and file (SHA-256)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="historic_reports")
+    file_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    report_id = models.CharField(_("report id"), max_length=40, blank=True)
+    draft_report_id = models.CharField(_("draft report id"), max_length=40, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    submission_date = models.DateTimeField(_("submitted on"), null=True, blank=True)
+    declarant_eori = models.CharField(_("declarant EORI"), max_length=40)
+    declarant_name = models.CharField(_("declarant name"), max_length=200)
+    importer_eori = models.CharField(_("importer EORI"), max_length=40, blank=True)
+    importer_name = models.CharField(_("importer name"), max_length=200, blank=True)
+    goods_count = models.PositiveIntegerField(_("imported goods"), default=0)
+    emissions_count = models.PositiveIntegerField(_("installation lines"), default=0)
+    imported_net_mass_total = models.DecimalField(_("net mass imported (as reported)"), default=0, **HISTORIC_DECIMAL)
+    embedded_emissions_total = models.DecimalField(_("embedded emissions (as reported)"), default=0, **HISTORIC_DECIMAL)
+    header_total_imported = models.PositiveIntegerField(_("TotalImported (header)"), null=True, blank=True)
+    header_total_emissions = models.DecimalField(_("TotalEmissions (header)"), null=True, blank=True, **HISTORIC_DECIMAL)
+    schema_validated = models.BooleanField(_("validated against the XSD"), default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-quarter", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "sha256"], name="declarations_historicreport_sha256_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-Q{self.quarter} {self.report_id or self.draft_report_id or self.file_name}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-Q{self.quarter}"
+
+
+class HistoricReportUpload(models.Model):
+    """One uploaded quarterly report file and what became of it (imported whole or not at all)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(_("file name"), max_length=200)
+    stored_file = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=HistoricUploadStatus.choices, default=HistoricUploadStatus.QUEUED
+    )
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    problem_count = models.PositiveIntegerField(_("problems found"), default=0)
+    schema_validated = models.BooleanField(_("validated against the XSD"), default=False)
+    report = models.ForeignKey(HistoricReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="declarations_hrupload_org")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} (#{self.pk})"
+
+
+class HistoricInstallation(models.Model):
+    """An installation as the declarant knows it from its transitional reports (not the operator's
+    own record: `emissions.Installation` belongs to operators). Keyed by the reported operator id
+    and installation id, which are only unique per operator."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="historic_installations")
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="historic_installations"
+    )
+    operator_id = models.CharField(_("operator id"), max_length=40)
+    operator_name = models.CharField(_("operator name"), max_length=200)
+    installation_id = models.CharField(_("installation id"), max_length=40)
+    name = models.CharField(_("installation name"), max_length=200)
+    economic_activity = models.CharField(_("economic activity"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    unlocode = models.CharField(_("UN/LOCODE"), max_length=10, blank=True)
+    latitude = models.DecimalField(_("latitude"), null=True, blank=True, **COORDINATE)
+    longitude = models.DecimalField(_("longitude"), null=True, blank=True, **COORDINATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["operator_name", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "operator_id", "installation_id"], name="declarations_historicinstallation_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.installation_id}, {self.operator_name})"
+
+
+class HistoricEmission(models.Model):
+    """Emissions of one imported good attributed to one installation in a historic report
+    (``ImportedGood``/``GoodsEmissions``), with the values and unit codes exactly as reported."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(HistoricReport, on_delete=models.CASCADE, related_name="emissions")
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="historic_emissions")
+    installation = models.ForeignKey(
+        HistoricInstallation, null=True, blank=True, on_delete=models.SET_NULL, related_name="emissions"
+    )
+    item_number = models.PositiveIntegerField(_("item number"))
+    sequence_number = models.PositiveIntegerField(_("sequence number"))
+    cn_code = models.CharField(_("CN code"), max_length=8)
+    description = models.CharField(_("description"), max_length=600, blank=True)
+    origin_country = models.CharField(_("country of origin"), max_length=2)
+    production_country = models.CharField(_("country of production"), max_length=2, blank=True)
+    imported_net_mass = models.DecimalField(_("net mass imported (good)"), null=True, blank=True, **HISTORIC_DECIMAL)
+    imported_unit = models.CharField(_("unit of the imported mass"), max_length=10, blank=True)
+    produced_net_mass = models.DecimalField(_("net mass produced (installation)"), null=True, blank=True, **HISTORIC_DECIMAL)
+    produced_unit = models.CharField(_("unit of the produced mass"), max_length=10, blank=True)
+    operator_id = models.CharField(_("operator id"), max_length=40, blank=True)
+    operator_name = models.CharField(_("operator name"), max_length=200, blank=True)
+    installation_code = models.CharField(_("installation id"), max_length=40, blank=True)
+    installation_name = models.CharField(_("installation name"), max_length=200, blank=True)
+    unlocode = models.CharField(_("UN/LOCODE"), max_length=10, blank=True)
+    latitude = models.DecimalField(_("latitude"), null=True, blank=True, **COORDINATE)
+    longitude = models.DecimalField(_("longitude"), null=True, blank=True, **COORDINATE)
+    see_direct = models.DecimalField(_("SEE direct"), null=True, blank=True, **HISTORIC_DECIMAL)
+    see_indirect = models.DecimalField(_("SEE indirect"), null=True, blank=True, **HISTORIC_DECIMAL)
+    see_unit = models.CharField(_("SEE unit"), max_length=10, blank=True)
+    direct_determination_type = models.CharField(_("direct determination type"), max_length=10, blank=True)
+    indirect_determination_type = models.CharField(_("indirect determination type"), max_length=10, blank=True)
+    installation_emissions_total = models.DecimalField(
+        _("installation emissions (overall)"), null=True, blank=True, **HISTORIC_DECIMAL
+    )
+    qualifying_params = models.JSONField(_("qualifying parameters"), default=list, blank=True)
+    carbon_price_due = models.JSONField(_("carbon price due"), default=list, blank=True)
+    path = models.CharField(_("location in the report"), max_length=200)
+
+    class Meta:
+        ordering = ["report", "item_number", "sequence_number", "pk"]
+        indexes = [
+            models.Index(fields=["organisation", "supplier"], name="declarations_hem_supplier"),
+            models.Index(fields=["report", "item_number"], name="declarations_hem_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cn_code} {self.installation_name or '?'} ({self.report_id})"
+
+
+# --- what changed in a recalculation ----------------------------------------------------------
+
+
+class ChangeTrigger(models.TextChoices):
+    """What started a recalculation of a declaration."""
+
+    MANUAL = "manual", _("Recalculation requested")
+    LINES = "lines", _("Import lines changed")
+    GRANT = "grant", _("Sharing grant given or revoked")
+    REPORT = "report", _("Shared emissions report submitted or verified")
+    REFERENCE = "reference", _("Reference dataset changed")
+    OVERRIDE = "override", _("Source of emissions chosen")
+    CLAIM = "claim", _("Carbon price claim recorded or withdrawn")
+    CREATED = "created", _("Declaration drafted")
+    AMENDED = "amended", _("Amendment opened")
+    INPUTS = "inputs", _("Inputs changed")
+
+
+class DeclarationChange(models.Model):
+    """One recalculation of a declaration and what it changed: per group key, the numbers before
+    and after (source, quantity, SEE used, embedded emissions, certificates, cost), the groups
+    added and removed, and the totals. Identical recalculations in a row share one "no change"
+    row (``repeats`` counts them) instead of adding rows without content."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="changes")
+    trigger = models.CharField(_("trigger"), max_length=10, choices=ChangeTrigger.choices)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("recalculated at"))
+    last_at = models.DateTimeField(_("last identical recalculation"), null=True, blank=True)
+    repeats = models.PositiveIntegerField(_("identical recalculations"), default=1)
+    changed = models.BooleanField(_("something changed"), default=True)
+    causes = models.JSONField(_("what moved"), default=list, blank=True)
+    groups_changed = models.PositiveIntegerField(default=0)
+    groups_added = models.PositiveIntegerField(default=0)
+    groups_removed = models.PositiveIntegerField(default=0)
+    certificates_before = models.DecimalField(_("certificates before"), default=0, **QUANTITY)
+    certificates_after = models.DecimalField(_("certificates after"), default=0, **QUANTITY)
+    cost_eur_before = models.DecimalField(_("cost before (EUR)"), default=0, max_digits=20, decimal_places=6)
+    cost_eur_after = models.DecimalField(_("cost after (EUR)"), default=0, max_digits=20, decimal_places=6)
+    differences = models.JSONField(_("differences"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["declaration", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.declaration} recalculated {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def certificates_delta(self):
+        return self.certificates_after - self.certificates_before
+
+    @property
+    def cost_eur_delta(self):
+        return self.cost_eur_after - self.cost_eur_before
+
+
+# --- carbon price paid abroad ([R956] Art 9) -------------------------------------------------
+
+
+class CarbonPriceCoverage(models.TextChoices):
+    SHARE = "share", _("Share of the embedded emissions")
+    QUANTITY = "quantity", _("Emissions covered (tCO2e)")
+
+
+class CarbonPriceClaim(models.Model):
+    """A declarant's claim to deduct a carbon price effectively paid in a third country for the
+    goods of one declaration group ([R956] Art 9(1)–(3) as amended by [OMN] Art 1(8)).
+
+    Keyed like an override (CN code, country, installation, quarter), so it survives every
+    recalculation; applied only while the group uses actual emissions data. Amounts are per
+    tCO2e in ``currency``; ``currency_per_eur`` is the yearly average exchange rate (units of the
+    currency for one euro; 1 for EUR). Frozen once the declaration leaves draft.
+    """
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="carbon_price_claims")
+    cn_code = models.CharField(_("CN code"), max_length=8)
+    country = models.CharField(_("country"), max_length=2)
+    installation = models.ForeignKey(
+        "emissions.Installation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quarter = models.PositiveSmallIntegerField(_("quarter of release"))
+    paid_in_country = models.CharField(_("country where the price was paid"), max_length=2)
+    instrument = models.CharField(_("carbon pricing instrument"), max_length=200)
+    price_per_t_co2e = models.DecimalField(_("carbon price paid per tCO2e"), **QUANTITY)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    currency_per_eur = models.DecimalField(
+        _("exchange rate (currency units per EUR, yearly average)"), max_digits=20, decimal_places=8, default=1
+    )
+    rebate_per_t_co2e = models.DecimalField(_("rebate or compensation per tCO2e"), default=0, **QUANTITY)
+    coverage = models.CharField(_("coverage"), max_length=8, choices=CarbonPriceCoverage.choices)
+    share_covered = models.DecimalField(
+        _("share of embedded emissions covered"), null=True, blank=True, max_digits=9, decimal_places=6
+    )
+    covered_t_co2e = models.DecimalField(_("emissions covered (tCO2e)"), null=True, blank=True, **QUANTITY)
+    certifier_name = models.CharField(_("independent certifier"), max_length=200)
+    legal_act_reference = models.CharField(_("legal act of the carbon price"), max_length=300)
+    payment_reference = models.CharField(_("proof of payment reference"), max_length=200)
+    evidence = models.FileField(_("evidence document"), upload_to="declarations/carbon-price/%Y/", blank=True)
+    evidence_name = models.CharField(max_length=255, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(_("why withdrawn"), blank=True)
+
+    class Meta:
+        ordering = ["cn_code", "country", "quarter", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "cn_code", "country", "installation", "quarter"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="carbon_price_claim_one_active_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cn_code} {self.country} Q{self.quarter}: {self.price_per_t_co2e} {self.currency}/tCO2e"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def key(self) -> tuple:
+        return (self.cn_code, self.country, self.installation_id, self.quarter)

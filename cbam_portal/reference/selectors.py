@@ -6,6 +6,7 @@ Reference data is public and not tenant-owned, so nothing here is scoped to an o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -129,17 +130,36 @@ def _rows_with_values(rows: list[DefaultValue]) -> list[DefaultValue]:
 
 
 def default_values_for(
-    cn8: str, country_code: str, *, dataset_id: int | None = None, variant: str | None = None
+    cn8: str,
+    country_code: str,
+    *,
+    dataset_id: int | None = None,
+    variant: str | None = None,
+    dataset: Dataset | None = None,
 ) -> DefaultValueMatch:
     """Default values for `cn8` from `country_code`, falling back to "Other countries and territories"
     ([IR2621] Annex I; "–" = no country-specific value). `variant` narrows e.g. to "Grey clinker"."""
-    dataset = dataset_get(DatasetKind.DEFAULT_VALUES, dataset_id)
+    dataset = _resolve(DatasetKind.DEFAULT_VALUES, dataset_id, dataset)
     country_code = country_code.upper()
     candidates = list(
         DefaultValue.objects.filter(
             dataset=dataset, country_code__in={country_code, OTHER_COUNTRIES}, cn_code__in=prefixes(cn8)
         ).order_by("pk")
     )
+    return default_values_match(cn8, country_code, candidates, dataset, variant=variant)
+
+
+def default_values_match(
+    cn8: str,
+    country_code: str,
+    candidates: list[DefaultValue],
+    dataset: Dataset,
+    *,
+    variant: str | None = None,
+) -> DefaultValueMatch:
+    """The rule of :func:`default_values_for` applied to rows already read (in primary-key order);
+    rows of other countries or of codes that are no prefix of `cn8` are ignored."""
+    country_code = country_code.upper()
 
     def match(country: str) -> tuple[str | None, list[DefaultValue]]:
         key, rows = longest_prefix(cn8, [(r.cn_code, r) for r in candidates if r.country_code == country])
@@ -160,6 +180,23 @@ def default_values_for(
     other_key, other_rows = match(OTHER_COUNTRIES)
     return DefaultValueMatch(
         cn8, country_code, OTHER_COUNTRIES, other_key, _rows_with_values(other_rows), dataset, reason
+    )
+
+
+def default_values_for_pairs(
+    cn_codes: Iterable[str], country_codes: Iterable[str], *, dataset: Dataset
+) -> list[DefaultValue]:
+    """Every row of `dataset` that can answer :func:`default_values_for` for any of `cn_codes` from any
+    of `country_codes` (their 8-, 6- and 4-digit keys; the countries and "Other countries"), in
+    primary-key order, in one query. Feed them to :func:`default_values_match`."""
+    keys = {p for code in cn_codes for p in prefixes(code)}
+    countries = {c.upper() for c in country_codes} | {OTHER_COUNTRIES}
+    if not keys:
+        return []
+    return list(
+        DefaultValue.objects.filter(dataset=dataset, country_code__in=countries, cn_code__in=keys).order_by(
+            "pk"
+        )
     )
 
 
@@ -203,6 +240,16 @@ def benchmarks_for(
     return list(Benchmark.objects.filter(dataset=dataset, cn_code=cn8))
 
 
+def benchmarks_for_codes(cn_codes: Iterable[str], *, dataset: Dataset) -> dict[str, list[Benchmark]]:
+    """:func:`benchmarks_for` of many codes in one query, keyed by CN code (same order per code)."""
+    found: dict[str, list[Benchmark]] = {code: [] for code in cn_codes}
+    if not found:
+        return found
+    for row in Benchmark.objects.filter(dataset=dataset, cn_code__in=list(found)):
+        found[row.cn_code].append(row)
+    return found
+
+
 def precursor_defaults_for(
     cn8: str, *, dataset_id: int | None = None, dataset: Dataset | None = None
 ) -> tuple[str | None, list[PrecursorDefault]]:
@@ -231,9 +278,11 @@ def certificate_prices() -> tuple[Dataset | None, QuerySet[CertificatePrice]]:
     return _current_rows(CertificatePrice, DatasetKind.CERTIFICATE_PRICES)
 
 
-def certificate_price_on(day: dt.date, *, dataset_id: int | None = None) -> CertificatePrice | None:
+def certificate_price_on(
+    day: dt.date, *, dataset_id: int | None = None, dataset: Dataset | None = None
+) -> CertificatePrice | None:
     """The certificate price whose period contains `day` (Art 21 Reg 2023/956), if published."""
-    dataset = dataset_get(DatasetKind.CERTIFICATE_PRICES, dataset_id)
+    dataset = _resolve(DatasetKind.CERTIFICATE_PRICES, dataset_id, dataset)
     return CertificatePrice.objects.filter(
         dataset=dataset, period_start__lte=day, period_end__gte=day
     ).first()
@@ -245,3 +294,23 @@ def country_list() -> QuerySet[Country]:
 
 def country_get(iso2: str) -> Country | None:
     return Country.objects.filter(iso2=iso2.upper()).first()
+
+
+def certificate_prices_between(first: dt.date, last: dt.date, *, dataset: Dataset) -> list[CertificatePrice]:
+    """Prices of `dataset` whose period overlaps `first`–`last`, in period order (one query)."""
+    return list(
+        CertificatePrice.objects.filter(dataset=dataset, period_start__lte=last, period_end__gte=first)
+    )
+
+
+def countries_by_code() -> dict[str, Country]:
+    """Every country keyed by ISO alpha-2 code (one query)."""
+    return {c.iso2: c for c in Country.objects.all()}
+
+
+def cn_goods_by_code(*, dataset: Dataset, cn_codes: Iterable[str] | None = None) -> dict[str, CnGood]:
+    """Annex I goods of `dataset` keyed by 8-digit code, all of them or those of `cn_codes` (one query)."""
+    qs = CnGood.objects.filter(dataset=dataset)
+    if cn_codes is not None:
+        qs = qs.filter(cn8__in=list(set(cn_codes)))
+    return {g.cn8: g for g in qs}

@@ -26,12 +26,25 @@ class FileProblem(ValueError):
 
 
 @dataclass
+class Block:
+    """Consecutive records of a file. `lines`: records of a CSV stretch without quotes, one per
+    line (line ends dropped, blank lines kept as ''), the first numbered `first_row`, to be split
+    on the delimiter; else `rows`: (row number, cells) as read."""
+
+    first_row: int = 0
+    lines: list[str] | None = None
+    rows: list[tuple[int, list[str]]] | None = None
+
+
+@dataclass
 class Table:
     columns: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (spreadsheet row number, cells)
     encoding: str = ""
     delimiter: str = ""
     notices: list[str] = field(default_factory=list)
+    #: The same records in blocks (read either `rows` or `blocks`, not both).
+    blocks: Iterator[Block] | None = None
 
 
 def detect_encoding(handle: BinaryIO) -> tuple[str, list[str]]:
@@ -69,6 +82,84 @@ def detect_delimiter(header_line: str) -> str:
     return best
 
 
+ROWS_PER_BLOCK = 8192
+
+
+def _csv_blocks(text: io.TextIOWrapper, delimiter: str) -> Iterator[Block]:
+    """The records after the header, in blocks. As long as the text holds no quote, lone carriage
+    return or NUL, every line is one record and is handed over as is (splitting it on the
+    delimiter gives what the csv module gives); from the first chunk that holds one on, the csv
+    module reads the rest."""
+    row_no = 1
+    carry = ""
+    try:
+        while chunk := text.read(CHUNK):
+            raw = carry + chunk
+            held = "\r" if raw[-1] == "\r" else ""  # may be the first half of a line end
+            chunk = raw[: len(raw) - len(held)]
+            if "\r" in chunk:
+                chunk = chunk.replace("\r\n", "\n")
+            if '"' in chunk or "\r" in chunk or "\0" in chunk:
+                yield from _csv_module_blocks(csv.reader(_text_lines(raw, text), delimiter=delimiter), row_no)
+                return
+            lines = chunk.split("\n")
+            carry = lines.pop() + held
+            if lines:
+                yield Block(first_row=row_no + 1, lines=lines)
+                row_no += len(lines)
+        if "\r" in carry:
+            yield from _csv_module_blocks(csv.reader(io.StringIO(carry, newline=""), delimiter=delimiter), row_no)
+        elif carry:
+            yield Block(first_row=row_no + 1, lines=[carry])
+    finally:
+        text.detach()
+
+
+def _text_lines(first: str, text: io.TextIOWrapper) -> Iterator[str]:
+    """The lines (with their ends) of `first` followed by the rest of `text`."""
+    carry = first
+    while chunk := text.read(CHUNK):
+        lines = io.StringIO(carry + chunk, newline="").readlines()
+        # An unfinished last line, or one ending in "\r" that may be half of "\r\n", waits for more.
+        carry = lines.pop() if lines[-1][-1] not in "\n" else ""
+        yield from lines
+    yield from io.StringIO(carry, newline="")
+
+
+def _csv_module_blocks(reader, row_no: int) -> Iterator[Block]:
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            row_no += 1
+            if cells:
+                rows.append((row_no, cells))
+                if len(rows) >= ROWS_PER_BLOCK:
+                    yield Block(rows=rows)
+                    rows = []
+    except csv.Error as exc:
+        if rows:
+            yield Block(rows=rows)
+        raise FileProblem(f"Row {row_no + 1} cannot be read as CSV: {exc}.") from exc
+    if rows:
+        yield Block(rows=rows)
+
+
+def block_rows(blocks: Iterator[Block], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of every non-blank record of `blocks`."""
+    try:
+        for block in blocks:
+            if block.lines is None:
+                yield from block.rows
+                continue
+            for row_no, line in enumerate(block.lines, start=block.first_row):
+                if line:
+                    yield row_no, line.split(delimiter)
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+
+
 def _csv_table(handle: BinaryIO) -> Table:
     encoding, notices = detect_encoding(handle)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
@@ -80,21 +171,15 @@ def _csv_table(handle: BinaryIO) -> Table:
     delimiter = detect_delimiter(header_line)
     header = next(csv.reader([header_line], delimiter=delimiter))
     columns = [c.strip() for c in header]
-    reader = csv.reader(text, delimiter=delimiter)
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        row_no = 1
-        try:
-            for cells in reader:
-                row_no += 1
-                if cells:
-                    yield row_no, cells
-        except csv.Error as exc:
-            raise FileProblem(f"Row {row_no + 1} cannot be read as CSV: {exc}.") from exc
-        finally:
-            text.detach()
-
-    return Table(columns=columns, rows=rows(), encoding=encoding, delimiter=delimiter, notices=notices)
+    blocks = _csv_blocks(text, delimiter)
+    return Table(
+        columns=columns,
+        rows=block_rows(blocks, delimiter),
+        encoding=encoding,
+        delimiter=delimiter,
+        notices=notices,
+        blocks=blocks,
+    )
 
 
 def _cell_text(value) -> str:

@@ -17,6 +17,7 @@ Workflow: draft → in review → approved (never by whoever prepared or submitt
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -24,8 +25,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Case, CharField, DecimalField, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    Exists,
+    F,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,11 +55,13 @@ from django.utils.translation import gettext as _
 from cbam_portal.accounts.models import Organisation
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record, job_enqueue
+from cbam_portal.reference.models import CertificatePrice, DatasetKind
 from emissions.models import EmissionsReport, GoodResult, ReportStatus, SharingGrant
 from emissions.see import TraceStep
 
-from ..assessment import AssessmentError, AssessmentInput, assess_good, assessment_as_dict, decimal_text
+from ..assessment import AssessmentError, AssessmentInput, assess_good, decimal_text, trace_as_dicts
 from ..models import (
+    ChangeTrigger,
     Declaration,
     DeclarationComment,
     DeclarationGroup,
@@ -46,8 +70,20 @@ from ..models import (
     ImportLine,
     Procedure,
 )
+from ..reference_cache import LiveReference, ReferenceSnapshot
+from .carbon_prices import (
+    carbon_price_claim_apply,
+    carbon_price_claims_copy,
+    carbon_price_claims_for_groups,
+    carbon_price_claims_snapshot,
+)
+from .changes import declaration_change_record, declaration_state, recompute_cause
 
 ZERO = Decimal(0)
+#: From 2027 the certificate price is the weekly average ([R956] Art 21(1) as amended by [OMN]).
+WEEKLY_PRICES_FROM = 2027
+#: Rows written per INSERT when a declaration's groups are replaced.
+GROUP_BATCH_SIZE = 1000
 RECOMPUTE_KIND = "declarations.declaration_recompute"
 SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED)
 OPEN_STATUSES = (
@@ -69,6 +105,9 @@ _RULE_OBLIGATION_SEE = (
     "[IR2547] Annex I point 3.1 (precursor cross-over); SEE computed by the operator's report"
 )
 _RULE_CARBON_PRICE = "Reg (EU) 2023/956 Art 9(1)–(3), (5) (as amended by Reg (EU) 2025/2083 Art 1(8))"
+_RULE_WEEKLY_PRICE = (
+    "Reg (EU) 2023/956 Art 21(1)–(2) (as amended by Reg (EU) 2025/2083): weekly price from 2027"
+)
 _ROUTE_IN_TEXT = re.compile(r"\(([A-Z]{1,2})\)")
 
 _Q = DecimalField(max_digits=20, decimal_places=6)
@@ -112,10 +151,23 @@ class LineGroup:
     returned_tonnes: Decimal
     returned_functional: Decimal
     lines: int
+    #: From 2027: the certificate-price period (calendar week) of release, None for 2026 and for
+    #: imports whose price is not published yet ([R956] Art 21(1)).
+    price_period_start: dt.date | None = None
+    price_period_end: dt.date | None = None
+    #: From 2027: the first and last release dates of the group (to explain a missing price).
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
 
     @property
     def key(self) -> tuple:
+        """CN code, country, installation and quarter (how claims are keyed)."""
         return (self.cn_code, self.country, self.installation_id, self.quarter)
+
+    @property
+    def group_key(self) -> tuple:
+        """What tells one group from another: :attr:`key` and, from 2027, the price period."""
+        return (*self.key, self.price_period_start)
 
 
 def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
@@ -123,29 +175,52 @@ def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
 
     The country is the country of production where recorded, else the country of origin: default
     values are those of the country where the good was produced (Commission CBAM Q&A 7.21–7.22).
+    From 2027 the certificate price is that of the calendar week ([R956] Art 21(1)): lines are also
+    grouped by the period of the current certificate-price dataset that covers their release date
+    (none where no price is loaded yet); the quarter stays recorded.
     """
     mass = Coalesce(F("net_mass_tonnes"), F("quantity_mwh"), Value(ZERO), output_field=_Q)
     functional = Coalesce(F("functional_unit_quantity"), Value(ZERO), output_field=_Q)
     returned = Q(procedure=Procedure.RETURNED_GOODS)
-    rows = (
-        ImportLine.objects.filter(organisation=organisation, in_scope=True, released_on__year=year)
-        .annotate(
-            group_country=Case(
-                When(production_country="", then=F("origin_country")),
-                default=F("production_country"),
-                output_field=CharField(),
-            ),
-            group_quarter=ExtractQuarter("released_on"),
+    keys = ["cn_code", "group_country", "installation_id", "group_quarter"]
+    lines = ImportLine.objects.filter(
+        organisation=organisation,
+        in_scope=True,
+        released_on__gte=dt.date(year, 1, 1),
+        released_on__lte=dt.date(year, 12, 31),
+    ).annotate(
+        group_country=Case(
+            When(production_country="", then=F("origin_country")),
+            default=F("production_country"),
+            output_field=CharField(),
+        ),
+        group_quarter=ExtractQuarter("released_on"),
+    )
+    extra = {}
+    if year >= WEEKLY_PRICES_FROM:
+        periods = CertificatePrice.objects.filter(
+            dataset__kind=DatasetKind.CERTIFICATE_PRICES,
+            dataset__is_current=True,
+            period_start__lte=OuterRef("released_on"),
+            period_end__gte=OuterRef("released_on"),
+        ).order_by("period_start")
+        lines = lines.annotate(
+            price_start=Subquery(periods.values("period_start")[:1]),
+            price_end=Subquery(periods.values("period_end")[:1]),
         )
-        .values("cn_code", "group_country", "installation_id", "group_quarter")
+        keys += ["price_start", "price_end"]
+        extra = {"first_day": Min("released_on"), "last_day": Max("released_on")}
+    rows = (
+        lines.values(*keys)
         .annotate(
             mass=Sum(mass),
             functional=Sum(functional),
             returned_mass=Sum(mass, filter=returned),
             returned_functional=Sum(functional, filter=returned),
-            lines=Sum(Value(1)),
+            lines=Count("pk"),
+            **extra,
         )
-        .order_by("cn_code", "group_country", "installation_id", "group_quarter")
+        .order_by(*keys)
     )
     return [
         LineGroup(
@@ -158,6 +233,10 @@ def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
             returned_tonnes=r["returned_mass"] or ZERO,
             returned_functional=r["returned_functional"] or ZERO,
             lines=int(r["lines"] or 0),
+            price_period_start=r.get("price_start"),
+            price_period_end=r.get("price_end"),
+            first_day=r.get("first_day"),
+            last_day=r.get("last_day"),
         )
         for r in rows
     ]
@@ -202,6 +281,18 @@ def shared_results(
         )
         .filter(Exists(active_grant))
         .select_related("report", "process")
+        .only(  # not the results' and reports' traces: only what the declaration reads
+            "report_id",
+            "process_id",
+            "cn_code",
+            "see_direct",
+            "see_indirect",
+            "see_obligation",
+            "report__installation_id",
+            "report__version",
+            "report__status",
+            "process__route",
+        )
         .prefetch_related("report__carbon_prices")
         .order_by("report__installation_id", "cn_code", "-report__version", "-report__pk")
     )
@@ -244,13 +335,38 @@ def _step(step: TraceStep) -> dict:
     }
 
 
+def _no_weekly_price_step(group: LineGroup, year: int) -> dict:
+    first, last = group.first_day, group.last_day
+    days = first.isoformat() if first == last or last is None else f"{first.isoformat()} – {last.isoformat()}"
+    return _step(
+        TraceStep(
+            rule=_RULE_WEEKLY_PRICE,
+            description=_(
+                "No certificate price is published yet for the release dates of these imports "
+                "(%(days)s, %(year)s Q%(q)s): no cost until the weekly price is loaded."
+            )
+            % {"days": days if first else "–", "year": year, "q": group.quarter},
+            inputs={"released": days if first else "–", "quarter": f"Q{group.quarter}"},
+            result=ZERO,
+        )
+    )
+
+
 def compute_group(
-    *, group: LineGroup, year: int, shared: SharedResult | None, override_source: str = ""
+    *,
+    group: LineGroup,
+    year: int,
+    shared: SharedResult | None,
+    override_source: str = "",
+    claim=None,
+    reference: LiveReference | None = None,
 ) -> dict:
     """Field values of one :class:`DeclarationGroup` ([R956] Art 6(2)(c), 7, 9, 21, 31).
 
     Actual data when ``shared`` covers the group, unless the declarant chose default values;
     returned goods are taken out of the quantity that carries emissions ([R956] Art 6(5)).
+    ``reference`` is the reference data read once for the whole declaration
+    (:class:`~declarations.reference_cache.ReferenceSnapshot`); without it each group reads its own.
     """
     source = EmissionsSource.ACTUAL if shared is not None else EmissionsSource.DEFAULT
     use = override_source or source
@@ -293,7 +409,7 @@ def compute_group(
         values["trace"] = pre
         return values
 
-    see_direct = see_indirect = None
+    see_direct = see_indirect = see_obligation = None
     route = ""
     if use == EmissionsSource.ACTUAL and shared is not None:
         see_direct, see_indirect, route = shared.see_direct, shared.see_indirect, shared.route
@@ -333,21 +449,9 @@ def compute_group(
                     )
                 )
             )
-        if shared.see_obligation is not None:
-            # The operator's report already applied the precursor cross-over rule: that value counts.
-            see_direct, see_indirect = shared.see_obligation, ZERO
-            pre.append(
-                _step(
-                    TraceStep(
-                        rule=_RULE_OBLIGATION_SEE,
-                        description=_(
-                            "The report gives the SEE counted for the obligation; it is used as is."
-                        ),
-                        inputs={"SEE for the obligation": shared.see_obligation},
-                        result=shared.see_obligation,
-                    )
-                )
-            )
+        # The SEE for the obligation (Annex II and precursor cross-over rules already applied by the
+        # operator's report) goes to the engine as such; the assessment's trace says it is used.
+        see_obligation = shared.see_obligation
     elif override_source == EmissionsSource.DEFAULT and shared is not None:
         pre.append(
             _step(
@@ -371,17 +475,29 @@ def compute_group(
         quarter=group.quarter,
         see_direct=see_direct,
         see_indirect=see_indirect,
+        see_obligation=see_obligation,
         route=route,
+        price_day=group.price_period_start if year >= WEEKLY_PRICES_FROM else None,
     )
+    if year >= WEEKLY_PRICES_FROM and group.price_period_start is None:
+        pre.append(_no_weekly_price_step(group, year))
     try:
-        assessment = assess_good(data)
+        assessment = assess_good(data, reference=reference)
+        assessment, claim_trace = carbon_price_claim_apply(
+            claim=claim,
+            data=data,
+            assessment=assessment,
+            use=use,
+            assess=lambda d: assess_good(d, reference=reference),
+        )
+        pre += claim_trace
     except AssessmentError as exc:
         values["error"] = f"{exc.field}: {exc.message}"
         values["trace"] = pre
         return values
-    as_dict = assessment_as_dict(assessment)
-    values["trace"] = pre + as_dict["trace"]
-    values["datasets"] = as_dict["datasets"]
+    trace, datasets = trace_as_dicts(assessment, reference)
+    values["trace"] = pre + trace
+    values["datasets"] = datasets
     result = assessment.result
     if result is None:  # origin outside CBAM
         values["error"] = assessment.message
@@ -410,10 +526,49 @@ def compute_group(
 # --------------------------------------------------------------------------------------------
 
 
+def _copy_value(field):
+    """How a field's value goes into COPY: as the model field would prepare it for an INSERT."""
+    if isinstance(field, JSONField):
+        encoder = field.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    if isinstance(field, CharField | TextField):
+        return lambda value: None if value is None else str(value)
+    if isinstance(field, DecimalField | IntegerField | DateField | ForeignKey) and not isinstance(
+        field, DateTimeField
+    ):
+        return lambda value: value
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _insert_groups(rows: list[dict]) -> None:
+    """Write new groups (field values by attribute name; the others take their defaults): one COPY
+    on PostgreSQL — tens of thousands of rows with their traces — and batched INSERTs elsewhere."""
+    if connection.vendor != "postgresql" or len(rows) < GROUP_BATCH_SIZE:
+        DeclarationGroup.objects.bulk_create(
+            [DeclarationGroup(**row) for row in rows], batch_size=GROUP_BATCH_SIZE
+        )
+        return
+    fields = [f for f in DeclarationGroup._meta.concrete_fields if not f.primary_key]
+    missing = [f for f in fields if f.attname not in rows[0]]
+    defaults = {f.attname: f.pre_save(DeclarationGroup(), True) for f in missing}
+    prepared = [(f.attname, _copy_value(f)) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(DeclarationGroup._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [convert(row[name] if name in row else defaults[name]) for name, convert in prepared]
+            )
+
+
 def _compute_into(declaration: Declaration) -> None:
     """Replace the groups of a draft by freshly computed ones, keeping the declarant's overrides."""
+    before = declaration_state(declaration=declaration)  # what changed: compared once the groups are written
     overrides = {
-        (g.cn_code, g.country, g.installation_id, g.quarter): (g.override_source, g.override_reason)
+        (g.cn_code, g.country, g.installation_id, g.quarter, g.price_period_start): (
+            g.override_source,
+            g.override_reason,
+        )
         for g in declaration.groups.exclude(override_source="")
     }
     groups = line_groups(organisation=declaration.organisation, year=declaration.year)
@@ -422,25 +577,41 @@ def _compute_into(declaration: Declaration) -> None:
         year=declaration.year,
         installation_ids={g.installation_id for g in groups},
     )
+    claims = carbon_price_claims_for_groups(declaration=declaration, groups=groups)
+    # The reference data of every group, read once (a fixed number of queries, whatever the groups).
+    reference = ReferenceSnapshot(
+        cn_codes={g.cn_code for g in groups},
+        countries={g.country for g in groups},
+        years=[declaration.year],
+    )
     declaration.groups.all().delete()
     rows = []
     totals = {"quantity": ZERO, "embedded": ZERO, "certificates": ZERO, "cost": ZERO}
     errors = []
     for g in groups:
-        override, reason = overrides.get(g.key, ("", ""))
+        override, reason = overrides.get(g.group_key, ("", ""))
         found = shared.get((g.installation_id, g.cn_code)) if g.installation_id else None
-        values = compute_group(group=g, year=declaration.year, shared=found, override_source=override)
+        values = compute_group(
+            group=g,
+            year=declaration.year,
+            shared=found,
+            override_source=override,
+            claim=claims.get(g.group_key),
+            reference=reference,
+        )
         rows.append(
-            DeclarationGroup(
-                declaration=declaration,
-                cn_code=g.cn_code,
-                country=g.country,
-                installation_id=g.installation_id,
-                quarter=g.quarter,
-                override_source=override,
-                override_reason=reason,
+            {
+                "declaration_id": declaration.pk,
+                "cn_code": g.cn_code,
+                "country": g.country,
+                "installation_id": g.installation_id,
+                "quarter": g.quarter,
+                "price_period_start": g.price_period_start,
+                "price_period_end": g.price_period_end,
+                "override_source": override,
+                "override_reason": reason,
                 **values,
-            )
+            }
         )
         totals["quantity"] += values["mass_tonnes"]
         totals["embedded"] += values["embedded_t_co2e"]
@@ -448,7 +619,7 @@ def _compute_into(declaration: Declaration) -> None:
         totals["cost"] += values["cost_eur"]
         if values["error"]:
             errors.append(f"{g.cn_code} {g.country} Q{g.quarter}: {values['error']}")
-    DeclarationGroup.objects.bulk_create(rows)
+    _insert_groups(rows)
     declaration.quantity_tonnes = totals["quantity"]
     declaration.embedded_t_co2e = totals["embedded"]
     declaration.certificates = totals["certificates"]
@@ -456,6 +627,7 @@ def _compute_into(declaration: Declaration) -> None:
     declaration.computation_error = "\n".join(errors)
     declaration.computed_at = timezone.now()
     declaration.save()
+    declaration_change_record(declaration=declaration, before=before)
 
 
 @transaction.atomic
@@ -476,7 +648,8 @@ def declaration_create(*, actor: Actor, organisation: Organisation, year: int) -
         version=(last.version + 1) if last else 1,
         prepared_by=actor.user,
     )
-    _compute_into(declaration)
+    with recompute_cause(trigger=ChangeTrigger.CREATED, actor=actor):
+        _compute_into(declaration)
     audit_record(
         actor=actor,
         verb="declaration.created",
@@ -488,12 +661,15 @@ def declaration_create(*, actor: Actor, organisation: Organisation, year: int) -
 
 
 @transaction.atomic
-def declaration_compute(*, actor: Actor, declaration: Declaration) -> Declaration:
+def declaration_compute(
+    *, actor: Actor, declaration: Declaration, trigger: str = ChangeTrigger.MANUAL, job=None
+) -> Declaration:
     """Recompute a draft from the current import lines, shared reports and reference data."""
     declaration = _lock(declaration)
     _require_status(declaration, DeclarationStatus.DRAFT, action=_("recomputed"))
     before = {"certificates": declaration.certificates, "cost_eur": declaration.cost_eur}
-    _compute_into(declaration)
+    with recompute_cause(trigger=trigger, actor=actor, job=job):
+        _compute_into(declaration)
     audit_record(
         actor=actor,
         verb="declaration.computed",
@@ -505,21 +681,25 @@ def declaration_compute(*, actor: Actor, declaration: Declaration) -> Declaratio
     return declaration
 
 
-def declaration_recompute_enqueue(*, actor: Actor, declaration: Declaration):
+def declaration_recompute_enqueue(
+    *, actor: Actor, declaration: Declaration, trigger: str = ChangeTrigger.MANUAL
+):
     """Recompute a draft in the background (its inputs changed)."""
     _require_status(declaration, DeclarationStatus.DRAFT, action=_("recomputed"))
     return job_enqueue(
         actor=actor,
         organisation=declaration.organisation,
         kind=RECOMPUTE_KIND,
-        params={"declaration": declaration.pk},
+        params={"declaration": declaration.pk, "trigger": str(trigger)},
     )
 
 
-def declarations_inputs_changed(*, actor: Actor, organisation: Organisation) -> list:
+def declarations_inputs_changed(
+    *, actor: Actor, organisation: Organisation, trigger: str = ChangeTrigger.INPUTS
+) -> list:
     """Queue a recomputation of every draft of ``organisation`` (its lines or shared reports changed)."""
     return [
-        declaration_recompute_enqueue(actor=actor, declaration=d)
+        declaration_recompute_enqueue(actor=actor, declaration=d, trigger=trigger)
         for d in Declaration.objects.filter(organisation=organisation, status=DeclarationStatus.DRAFT)
     ]
 
@@ -553,12 +733,14 @@ def declaration_group_override(
     group.override_source = override
     group.override_reason = reason if override else ""
     group.save(update_fields=["override_source", "override_reason"])
-    _compute_into(declaration)
+    with recompute_cause(trigger=ChangeTrigger.OVERRIDE, actor=actor):
+        _compute_into(declaration)
     group = declaration.groups.get(
         cn_code=group.cn_code,
         country=group.country,
         installation_id=group.installation_id,
         quarter=group.quarter,
+        price_period_start=group.price_period_start,
     )
     audit_record(
         actor=actor,
@@ -755,6 +937,7 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
         "datasets": datasets,
         "reports": _reports_snapshot({g.report_id for g in groups if g.report_id}),
         "import_lines": {"count": line_count, "sha256": line_digest},
+        "carbon_price_claims": carbon_price_claims_snapshot(declaration=declaration),
     }
     declaration.status = DeclarationStatus.FILED
     declaration.filed_by = actor.user
@@ -791,11 +974,15 @@ def declaration_amend(*, actor: Actor, declaration: Declaration) -> Declaration:
             country=g.country,
             installation_id=g.installation_id,
             quarter=g.quarter,
+            price_period_start=g.price_period_start,
+            price_period_end=g.price_period_end,
             source=g.source,
             override_source=g.override_source,
             override_reason=g.override_reason,
         )
-    _compute_into(amendment)
+    carbon_price_claims_copy(source=declaration, target=amendment)
+    with recompute_cause(trigger=ChangeTrigger.AMENDED, actor=actor):
+        _compute_into(amendment)
     audit_record(
         actor=actor,
         verb="declaration.amended",
@@ -809,7 +996,14 @@ def declaration_amend(*, actor: Actor, declaration: Declaration) -> Declaration:
 
 @transaction.atomic
 def declaration_comment_add(*, actor: Actor, declaration: Declaration, text: str) -> DeclarationComment:
-    """Comment on a declaration (any status)."""
+    """Comment on a declaration until it is filed: a filed (or superseded) version is frozen."""
+    _require_status(
+        declaration,
+        DeclarationStatus.DRAFT,
+        DeclarationStatus.IN_REVIEW,
+        DeclarationStatus.APPROVED,
+        action=_("commented"),
+    )
     text = (text or "").strip()
     if not text:
         _refuse(_("Write a comment."), "text")

@@ -8,10 +8,13 @@ rejects the whole file and the job's result file lists every rejected row (row, 
 message).
 
 On PostgreSQL valid rows are streamed with COPY straight into `ImportLine` inside a savepoint, so
-the server writes while Python validates the next rows. When the unique (organisation, mrn,
-line_no) index refuses a line, the savepoint is rolled back, the file is read again into a
-temporary table with row numbers, and one query names every duplicate (within the file or of an
-existing line); the whole transaction is then rolled back. Elsewhere (SQLite) the same checks run
+the server writes while Python checks the next block of the file (`ingest.validate.BlockLines`
+turns a block of plain CSV lines into COPY text without Python code per row; any block it is not
+sure about is checked row by row). When the unique (organisation, mrn, line_no) index refuses a
+line, the savepoint is rolled back, the file is read again into a temporary table with row
+numbers, and one query names every duplicate (within the file or of an existing line); the whole
+transaction is then rolled back. Progress goes to the job from a thread of its own, on its own
+database connection, so it is seen while the import runs. Elsewhere (SQLite) the same checks run
 in Python and lines are written with `bulk_create`.
 """
 
@@ -22,6 +25,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
@@ -29,7 +33,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,8 +48,17 @@ from cbam_portal.reference.models import CnGood, Country, DatasetKind
 
 from ..ingest import FileProblem, RowError, RowValidator, open_table
 from ..ingest.fields import FIELD_KEYS, FIELDS, REQUIRED_FIELDS, suggest_mapping
-from ..ingest.reader import sniff_format
-from ..ingest.validate import OUTPUT_COLUMNS, FastLines, ReferenceSets, copy_line, validate_one
+from ..ingest.reader import Block, sniff_format
+from ..ingest.validate import (
+    LINE_COLUMNS,
+    OUTPUT_COLUMNS,
+    TEXT_COLUMNS,
+    BlockLines,
+    FastLines,
+    ReferenceSets,
+    copy_line,
+    validate_one,
+)
 from ..models import (
     ColumnMapping,
     ImportLine,
@@ -66,7 +79,7 @@ DEFAULT_MAPPING_NAME = "default"
 #: Errors kept in the job result (the page shows them); the CSV file keeps up to MAX_REJECTED_LINES.
 MAX_ERRORS_IN_RESULT = 200
 MAX_REJECTED_LINES = 100_000
-COPY_BATCH = 4096
+COPY_BATCH = 4096  # rows per COPY write on the row-by-row path
 REJECTED_HEADER = ("row", "column", "value", "message")
 
 ProgressFn = Callable[[int, int | None, str], None]
@@ -145,7 +158,9 @@ def import_line_create(
 def _declarations_recompute_on_commit(*, actor: Actor, organisation: Organisation) -> None:
     """New lines change the drafts of the year: recompute them once this transaction commits."""
 
-    transaction.on_commit(lambda: declarations_inputs_changed(actor=actor, organisation=organisation))
+    transaction.on_commit(
+        lambda: declarations_inputs_changed(actor=actor, organisation=organisation, trigger="lines")
+    )
 
 
 def _line_from_row(row: tuple, *, organisation: Organisation, upload: ImportUpload | None) -> ImportLine:
@@ -299,6 +314,8 @@ class _Source:
             self.used = True
             return self.table
         self.table.rows.close()
+        if self.table.blocks is not None:
+            self.table.blocks.close()
         self.handle.seek(0)
         self.table = open_table(self.handle, self.format)
         return self.table
@@ -368,6 +385,9 @@ def import_upload_run(
     except (FileNotFoundError, OSError, ValueError):
         _mark(upload, UploadStatus.REJECTED, counts, notices=[_("The uploaded file is no longer available; please upload it again.")])
         raise UserFacingError(_("The uploaded file is no longer available; please upload it again.")) from None
+    background = _BackgroundProgress(progress) if progress is not None and connection.vendor == "postgresql" else None
+    if background is not None:
+        step = background
     try:
         with handle:
             try:
@@ -422,11 +442,39 @@ def import_upload_run(
     except Exception:
         _mark(upload, UploadStatus.REJECTED, counts, notices=[_("An unexpected error stopped the import; nothing was saved.")])
         raise
+    finally:
+        if background is not None:
+            background.close()
     if rejections:
         counts.rejected_rows = len(rejections.rows)
         _mark_rejected(upload, actor, counts, rejections)
         return _result(upload, errors=rejections.first, error_count=rejections.lines), rejections.writer.getvalue()
     return _result(upload), None
+
+
+class _BackgroundProgress:
+    """Passes progress on from a thread of its own, hence on a database connection of its own: the
+    job row is updated at once, outside the import's transaction, and never while the import's
+    connection is busy with COPY. One report at a time; those arriving meanwhile are dropped."""
+
+    def __init__(self, progress: ProgressFn):
+        self.progress = progress
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-progress")
+        self.pending = None
+
+    def __call__(self, done: int, total: int | None, message: str) -> None:
+        if self.pending is None or self.pending.done():
+            self.pending = self.pool.submit(self._send, done, total, str(message))
+
+    def _send(self, done: int, total: int | None, message: str) -> None:
+        try:
+            self.progress(done, total, message)
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the import goes on
+            logger.warning("Import progress could not be reported", exc_info=True)
+
+    def close(self) -> None:
+        self.pool.submit(connections.close_all)  # the thread's own connection
+        self.pool.shutdown(wait=True)
 
 
 def _mark(upload: ImportUpload, status: str, counts: _Counts, notices: list[str] | None = None) -> None:
@@ -471,30 +519,77 @@ def _result(upload: ImportUpload, errors: list[dict] | None = None, error_count:
     return result
 
 
-def _copy_lines(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report, prefix=None):
-    """Yield the COPY line of every valid row; record errors. Known-good rows take the fast path."""
-    fast = FastLines(validator, prefix)
+def _copy_row(row_no, cells, fast, validate, counts, rejections) -> str | None:
+    """The COPY line (with its line end) of one row, or None when it is rejected (errors recorded)."""
+    line = fast(row_no, cells) if not rejections else None
+    if line is not None:
+        return line + "\n"
+    row, errors = validate(row_no, cells)
+    if errors:
+        for error in errors:
+            rejections.add(error)
+        return None
+    if rejections:
+        return None
+    if not row[14]:
+        counts.out_of_scope += 1
+    return copy_line(row, fast.suffix) + "\n"
+
+
+def _copy_text(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report, suffix=None):
+    """Yield the COPY text of the valid rows (whole blocks of CSV lines at once where `BlockLines`
+    can, else row by row); record errors. Nothing more is yielded once a row was rejected."""
+    whole = BlockLines(validator, table.delimiter, suffix) if table.blocks is not None and suffix is not None else None
+    fast = whole.fast if whole is not None else FastLines(validator, suffix)
     validate = validator.validate
+    delimiter = table.delimiter
     n = 0
-    for row_no, cells in table.rows:
-        n += 1
-        line = fast(row_no, cells) if not rejections else None
-        if line is not None:
-            yield line
+    pending: list[str] = []
+    for block in _blocks_of(table):
+        if block.lines is not None:
+            if whole is not None and not rejections:
+                text = whole(block.lines)
+                if text is not None:
+                    n += len(block.lines)
+                    counts.valid += len(block.lines)
+                    yield text
+                    counts.rows = n
+                    report()
+                    continue
+            rows = ((row_no, line.split(delimiter)) for row_no, line in enumerate(block.lines, start=block.first_row) if line)
         else:
-            row, errors = validate(row_no, cells)
-            if errors:
-                for error in errors:
-                    rejections.add(error)
-            elif not rejections:
-                if not row[14]:
-                    counts.out_of_scope += 1
-                yield copy_line(row, prefix)
-        if n & 0x3FFF == 0:
-            counts.rows = n
-            report()
+            rows = block.rows
+        for row_no, cells in rows:
+            n += 1
+            line = _copy_row(row_no, cells, fast, validate, counts, rejections)
+            if line is not None:
+                pending.append(line)
+                counts.valid += 1
+                if len(pending) >= COPY_BATCH:
+                    yield "".join(pending)
+                    pending.clear()
+            if n & 0x3FFF == 0:
+                counts.rows = n
+                report()
+    if pending:
+        yield "".join(pending)
     counts.rows = n
-    counts.out_of_scope += fast.out_of_scope
+    counts.out_of_scope += fast.out_of_scope + (whole.out_of_scope if whole is not None else 0)
+
+
+def _blocks_of(table):
+    """The table's blocks; an XLSX table (rows only) as blocks of rows."""
+    if table.blocks is not None:
+        yield from table.blocks
+        return
+    batch: list = []
+    for item in table.rows:
+        batch.append(item)
+        if len(batch) >= COPY_BATCH:
+            yield Block(rows=batch)
+            batch = []
+    if batch:
+        yield Block(rows=batch)
 
 
 def _validated_rows(table, validator: RowValidator, counts: _Counts, rejections: _Rejections, report):
@@ -553,57 +648,54 @@ LIMIT %s
 """
 
 
-_DIRECT_COLUMNS = ("organisation_id", "upload_id", "created_at", *OUTPUT_COLUMNS[1:])
-COPY_LINES_SQL = f"COPY declarations_importline ({', '.join(_DIRECT_COLUMNS)}) FROM STDIN"
-COPY_STAGING_SQL = f"COPY declarations_import_staging ({', '.join(OUTPUT_COLUMNS)}) FROM STDIN"
+def _copy_sql(table: str, extra: tuple[str, ...]) -> str:
+    return (
+        f"COPY {table} ({', '.join((*LINE_COLUMNS, *extra))}) FROM STDIN"
+        f" WITH (FORMAT csv, DELIMITER E'\\t', FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)}))"
+    )
 
 
-def _copy(cursor, sql: str, lines) -> int:
-    """Stream `lines` into COPY in batches; returns how many were sent."""
-    sent = 0
+# created_at is left to the column's default (the transaction's time).
+COPY_LINES_SQL = _copy_sql("declarations_importline", ("organisation_id", "upload_id"))
+COPY_STAGING_SQL = _copy_sql("declarations_import_staging", ("row_no",))
+
+
+def _copy(cursor, sql: str, pieces) -> None:
+    """Stream `pieces` of COPY text into COPY."""
     # The psycopg 3 cursor under Django's wrapper; its errors become Django's (IntegrityError…).
-    # The queued writer sends data from a thread, so validating the next rows overlaps the sending.
+    # The queued writer sends data from a thread, so preparing the next block overlaps the sending.
     from psycopg.copy import QueuedLibpqWriter
 
     raw = cursor.cursor
     with connection.wrap_database_errors, raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
-        batch: list[str] = []
-        for line in lines:
-            batch.append(line)
-            if len(batch) >= COPY_BATCH:
-                copy.write("\n".join(batch) + "\n")
-                sent += len(batch)
-                batch.clear()
-        if batch:
-            copy.write("\n".join(batch) + "\n")
-            sent += len(batch)
-    return sent
+        for piece in pieces:
+            copy.write(piece)
 
 
 def _write_postgres(upload, open_rows, validator, counts, rejections, report) -> None:
     """COPY valid lines straight into ImportLine inside a savepoint, so the server writes while
-    Python validates the next rows. When the unique (organisation, mrn, line_no) index refuses a
+    Python checks the next blocks. When the unique (organisation, mrn, line_no) index refuses a
     line, the savepoint is rolled back and the file is read again into a temporary table with row
     numbers, where one query names every duplicate (within the file or of an existing line)."""
-    prefix = f"{upload.organisation_id}\t{upload.pk}\t{timezone.now().isoformat()}\t"
+    suffix = f"\t{upload.organisation_id}\t{upload.pk}"
     with connection.cursor() as cursor:
         # The rows the lines hang on stay put until the transaction ends (no constraint checks them).
         cursor.execute("SELECT 1 FROM accounts_organisation WHERE id = %s FOR KEY SHARE", [upload.organisation_id])
         cursor.execute("SELECT 1 FROM declarations_importupload WHERE id = %s FOR UPDATE", [upload.pk])
         try:
             with transaction.atomic():
-                sent = _copy(cursor, COPY_LINES_SQL, _copy_lines(open_rows(), validator, counts, rejections, report, prefix))
+                _copy(cursor, COPY_LINES_SQL, _copy_text(open_rows(), validator, counts, rejections, report, suffix))
                 if rejections:
                     raise _Rejected
-            counts.valid = sent
             return
         except IntegrityError:
             pass
         fresh = _Counts()
         cursor.execute("DROP TABLE IF EXISTS pg_temp.declarations_import_staging")
         cursor.execute(STAGING_SQL)
-        _copy(cursor, COPY_STAGING_SQL, _copy_lines(open_rows(), validator, fresh, rejections, report))
+        _copy(cursor, COPY_STAGING_SQL, _copy_text(open_rows(), validator, fresh, rejections, report))
         counts.rows = fresh.rows
+        counts.valid = 0
         if rejections:
             return
         cursor.execute(DUPLICATES_SQL, [upload.organisation_id, upload.pk, MAX_REJECTED_LINES])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import itertools
@@ -9,7 +10,8 @@ import itertools
 import pytest
 
 from declarations.ingest import FileProblem, RowValidator, open_table, suggest_mapping
-from declarations.ingest.validate import FastLines, ReferenceSets, copy_line, parse_quantity
+from declarations.ingest import reader as reader_module
+from declarations.ingest.validate import BlockLines, FastLines, ReferenceSets, copy_line, parse_quantity
 
 REFS = ReferenceSets(
     cn_units={"72081000": "t", "27160000": "MWh", "25231000": "t clinker"},
@@ -114,3 +116,67 @@ def test_scope_taric_and_electricity():
     assert full is None and errors[0].column == "MWh"
     full, _ = v.validate(2, row(CN="27160000", Mass="", MWh="12.5"))
     assert full[9] == "12.5" and full[14] is True
+
+
+def csv_module_rows(text: str) -> list[tuple[int, list[str]]]:
+    """What the csv module reads from `text` after its header line, numbered like a spreadsheet."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    next(reader)
+    return [(n, cells) for n, cells in enumerate(reader, start=2) if cells]
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 64, 1 << 20])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MRN;Line\r\n26DE00000000000001;1\r\n\r\n26DE00000000000002;2\r\n;\r\nlast;3",
+        "MRN;Line\n26DE00000000000001;1\n\n26DE00000000000002;2\n",
+        "MRN;Line\n26DE00000000000001;1\n26DE00000000000002;\"two\nlines\"\n\"a;b\";3\nplain;4\n",
+        "MRN;Line\rold;1\rmac;2\r",
+        "MRN;Line\n26DE00000000000001;1\r\n lone\rreturn;2\n",
+    ],
+    ids=["crlf-blank-lines", "lf", "quoted-cells-later-on", "cr-only", "lone-cr"],
+)
+def test_rows_read_in_blocks_are_those_the_csv_module_reads(monkeypatch, text, chunk):
+    monkeypatch.setattr(reader_module, "CHUNK", chunk)
+    assert list(table(text.encode()).rows) == csv_module_rows(text)
+    blocks = list(table(text.encode()).blocks)
+    assert list(reader_module.block_rows(iter(blocks), ";")) == csv_module_rows(text)
+
+
+def test_plain_lines_come_as_lines_and_the_rest_after_a_quote_as_rows(monkeypatch):
+    monkeypatch.setattr(reader_module, "CHUNK", 40)
+    text = "MRN;Line\n" + "".join(f"26DE{n:014d};{n}\n" for n in range(1, 6)) + '"26DE00000000000009";9\n'
+    blocks = list(table(text.encode()).blocks)
+    assert blocks[0].lines is not None and blocks[0].first_row == 2
+    assert blocks[-1].rows is not None and blocks[-1].rows[-1] == (7, ["26DE00000000000009", "9"])
+
+
+def test_a_block_of_lines_gives_the_copy_text_of_its_rows_one_by_one():
+    v = validator()
+    whole = BlockLines(v, ";", "\t1\t2")
+    fast = FastLines(v, "\t1\t2")
+    rows = [row(MRN=f"26DE{n:014d}", Line=str(n), CN=code, Origin=origin, Production=made_in, Procedure=procedure, Supplier=supplier)
+            for n, (code, origin, made_in, procedure, supplier) in enumerate(
+                [("72081000", "CN", "", "", ""), ("7208 10 00", "TR", "CN", "40", "ACME Steel"), ("7208100090", "NO", "NO", "51", ""),
+                 ("39011010", "DE", "", "inward processing", ""), ("25231000", "cn", "TR", "4000", "acme steel")], start=1)]
+    text = whole([";".join(cells) for cells in rows])
+    assert text == "".join(fast(n, list(cells)) + "\n" for n, cells in enumerate(rows, start=2))
+    assert whole.out_of_scope == fast.out_of_scope == 2
+
+
+def test_a_block_with_anything_unsure_is_left_to_the_row_by_row_check():
+    v = validator()
+    whole = BlockLines(v, ";", "\t1\t2")
+    fast = FastLines(v, "\t1\t2")
+    good = ";".join(row())
+    assert whole([good, good]) is not None
+    for column, values in VARIANTS.items():
+        for value, other in itertools.product(values, ["", "27160000"] if column in ("Mass", "MWh") else [""]):
+            cells = row(**{column: value, **({"CN": other} if other else {})})
+            text = whole([good, ";".join(cells)])
+            one = fast(3, list(cells))
+            assert text is None or (one is not None and text.endswith(one + "\n")), (column, value)
+    assert whole([good, "", good]) is None  # a blank line
+    assert whole([good, good + ";"]) is None  # one cell too many
+    assert whole([good, "26DE00000000000001;1"]) is None  # too few

@@ -312,3 +312,53 @@ def test_a_single_line_is_recorded_with_the_same_rules(org, actor):
 def test_operators_do_not_record_imports(operator_personas):
     with pytest.raises(ValidationError):
         import_line_create(actor=Actor(user=operator_personas.owner), organisation=operator_personas.organisation, values={})
+
+
+def many_rows(count: int) -> list[list[str]]:
+    rows = []
+    for n in range(1, count + 1):
+        overrides = {}
+        if n % 50 == 0:
+            overrides = {"Origin": "NO"}  # Annex III: out of scope
+        elif n % 77 == 0:
+            overrides = {"CN code": "27160000", "Net mass (t)": "", "MWh": "3.5"}  # electricity
+        rows.append(good_row(n, **overrides))
+    return rows
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted-half-way"])
+def test_a_file_read_in_many_blocks_is_imported_whole_with_progress(org, actor, monkeypatch, quoted):
+    from declarations.ingest import reader
+    from declarations.services.imports import import_upload_run
+
+    monkeypatch.setattr(reader, "CHUNK", 2048)  # dozens of blocks
+    rows = many_rows(600)
+    if quoted:
+        rows[300][0] = f'"{rows[300][0]}"'  # from here on the csv module reads the rest
+    upload = import_upload_create(actor=actor, organisation=org, uploaded_file=upload_file(csv_bytes(rows)))
+    ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.QUEUED)
+    reports: list[int] = []
+
+    result, rejected = import_upload_run(upload_id=upload.pk, actor=actor, progress=lambda done, total, message: reports.append(done))
+
+    assert rejected is None and result["status"] == UploadStatus.IMPORTED
+    assert (result["rows"], result["imported"], result["out_of_scope"]) == (600, 600, 12)
+    lines = ImportLine.objects.filter(organisation=org)
+    assert lines.count() == 600 and lines.filter(in_scope=False).count() == 12
+    assert lines.get(mrn=mrn(301)).net_mass_tonnes == Decimal("12.5")
+    assert lines.get(mrn=mrn(77)).quantity_mwh == Decimal("3.5") and lines.get(mrn=mrn(77)).net_mass_tonnes is None
+    assert lines.get(mrn=mrn(50)).out_of_scope_reason.startswith("Origin in an Annex III country")
+    assert all(line.created_at is not None for line in lines.only("created_at"))
+    assert reports, "progress was reported"
+
+
+def test_a_bad_row_deep_in_a_large_file_rejects_it_whole_and_is_named(org, actor, monkeypatch, django_capture_on_commit_callbacks):
+    from declarations.ingest import reader
+
+    monkeypatch.setattr(reader, "CHUNK", 2048)
+    rows = many_rows(600)
+    rows[450][6] = "12,5,0"
+    upload = run_upload(org, actor, csv_bytes(rows), django_capture_on_commit_callbacks)
+
+    assert upload.status == UploadStatus.REJECTED and ImportLine.objects.count() == 0
+    assert [(r["row"], r["column"], r["value"]) for r in rejected_rows(upload)] == [("452", "Net mass (t)", "12,5,0")]

@@ -7,7 +7,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emissions.models import GoodResult, ProductionProcess
-from emissions.see import quantise
 from emissions.services import reports as services
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import itertools
 import json
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -132,3 +136,107 @@ PARSERS = {
     DatasetKind.CSCF: parse_cscf,
     DatasetKind.CERTIFICATE_PRICES: parse_certificate_prices,
 }
+
+
+#: Columns of a certificate-price CSV file (``provisional`` optional: yes/no, true/false, 1/0).
+PRICE_CSV_COLUMNS = ("period_start", "period_end", "price_eur", "source", "published_on")
+_PRICE_LEGAL_ACT = (
+    "Regulation (EU) 2023/956 Art 21(1)–(2) as amended by Regulation (EU) 2025/2083 (weekly price from 2027)"
+)
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"", "0", "false", "no", "n"}
+
+
+def _price_row_key(row: dict) -> tuple:
+    return (row["period_start"], row["period_end"], row["price_eur"], row["provisional"])
+
+
+def parse_certificate_prices_csv(path: Path | str, *, keep: Iterable[dict] = ()) -> ParsedDataset:
+    """Certificate prices of a CSV file (period_start, period_end, price_eur, source, published_on
+    and optionally provisional), added to the prices already in force (``keep``: dicts with the
+    same keys, e.g. the 2026 quarterly prices) to make the next certificate-price dataset.
+
+    From 2027 the price is the weekly average of the EU ETS auction clearing prices, published
+    for each calendar week ([R956] Art 21(1)–(2) as amended by [OMN]). A row of the file for a
+    period already in force replaces it (a correction); a period that overlaps another one is
+    refused. Every error names the row and the column; nothing is loaded when one is found.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"{path.name}: cannot be read ({exc})") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in PRICE_CSV_COLUMNS if c not in header]
+    if missing:
+        raise ReferenceDataError(
+            f"{path.name}: missing column(s) {', '.join(missing)} (expected {', '.join(PRICE_CSV_COLUMNS)})"
+        )
+    errors: list[str] = []
+    new_rows: list[dict] = []
+    for line, raw in enumerate(reader, start=2):
+        rec = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        where = f"{path.name}, row {line}"
+        start = _date(rec["period_start"], f"{where}, period_start", errors)
+        end = _date(rec["period_end"], f"{where}, period_end", errors)
+        published = (
+            _date(rec["published_on"], f"{where}, published_on", errors) if rec["published_on"] else None
+        )
+        price = _decimal(rec["price_eur"], f"{where}, price_eur", errors, high=None)
+        flag = rec.get("provisional", "").lower()
+        if flag not in _TRUE | _FALSE:
+            errors.append(f"{where}, provisional: expected yes or no, found {rec.get('provisional')!r}")
+        if price is not None and price == 0:
+            errors.append(f"{where}, price_eur: a certificate price is greater than zero")
+            price = None
+        if start and end and end < start:
+            errors.append(f"{where}, period_end: {end} is before period_start {start}")
+            continue
+        if None in (start, end, price):
+            continue
+        new_rows.append(
+            {
+                "period_start": start,
+                "period_end": end,
+                "price_eur": price.quantize(Decimal("0.01")),
+                "source": rec["source"][:300] or path.name,
+                "provisional": flag in _TRUE,
+                "published_on": published,
+                "_where": where,
+            }
+        )
+    if not new_rows and not errors:
+        errors.append(f"{path.name}: no prices")
+    replaced = {r["period_start"] for r in new_rows}
+    rows = [dict(r, _where="the prices in force") for r in keep if r["period_start"] not in replaced]
+    rows += new_rows
+    rows.sort(key=lambda r: (r["period_start"], r["period_end"]))
+    for before, after in itertools.pairwise(rows):
+        if after["period_start"] <= before["period_end"]:
+            errors.append(
+                f"{after['_where']}: period {after['period_start']}–{after['period_end']} overlaps "
+                f"{before['period_start']}–{before['period_end']} ({before['_where']})"
+            )
+    if errors:
+        raise ReferenceDataError(errors)
+    for row in rows:
+        row.pop("_where")
+    canonical = json.dumps(
+        [[str(v) for v in _price_row_key(r)] + [r["source"], str(r["published_on"])] for r in rows]
+    ).encode()
+    last = max(r["period_end"] for r in new_rows)
+    return ParsedDataset(
+        kind=DatasetKind.CERTIFICATE_PRICES,
+        legal_act=_PRICE_LEGAL_ACT,
+        version=f"to {last.isoformat()}",
+        source=f"{path.name} ({len(new_rows)} prices) with the prices in force before",
+        sha256=sha256_bytes(canonical),
+        rows=rows,
+        provisional=any(r["provisional"] for r in rows),
+        notes=(
+            "For goods imported in 2026 the price is the quarterly average of EU ETS auction clearing prices "
+            "(Art 21(1a)); from 2027 it is the weekly average, applying from its publication to the next one."
+        ),
+    )
