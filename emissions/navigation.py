@@ -12,6 +12,7 @@ register_nav_item(
     kinds=("operator",),
     active=("emissions:installation_*",),
     order=10,
+    description=_("Your installations, their production processes and who they are shared with."),
 )
 register_nav_item(
     _("Reports"),
@@ -26,4 +27,5 @@ register_nav_item(
         "emissions:carbon_price_*",
     ),
     order=11,
+    description=_("Annual emissions reports: processes, goods and their specific embedded emissions."),
 )

@@ -12,6 +12,7 @@ register_nav_item(
     kinds=("operator",),
     active=("emissions:data_request_*",),
     order=40,
+    description=_("Requests for emissions data from your customers, and your answers."),
 )
 register_nav_item(
     _("Shared with us"),
@@ -19,4 +20,5 @@ register_nav_item(
     kinds=("declarant",),
     active=("emissions:shared_*",),
     order=45,
+    description=_("Emissions reports that operators shared with you, for actual data."),
 )

@@ -6,7 +6,8 @@ An app adds its pages to the navigation bar from a `navigation.py` module (disco
     register_nav_item(_("Imports"), "declarations:import_list", kinds=("declarant", "representative"),
                       active=("declarations:import_*",), order=20)
 
-An entry shows only for organisations of one of `kinds` and members with `capability`.
+An entry shows only for organisations of one of `kinds` and members with `capability`. Its
+`description` (one sentence) is shown on the dashboard's "Where to go" card for the page.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class NavItem:
     capability: Capability = Capability.VIEW
     active: tuple[str, ...] = ()  # URL names (`ns:name`, or a prefix ending in `*`) that highlight it
     order: int = 100
+    description: str = ""
 
     def visible_to(self, access) -> bool:
         if access is None:
@@ -49,6 +51,7 @@ def register_nav_item(
     capability: Capability = Capability.VIEW,
     active: Iterable[str] = (),
     order: int = 100,
+    description: str = "",
 ) -> NavItem:
     item = NavItem(
         label=label,
@@ -57,6 +60,7 @@ def register_nav_item(
         capability=capability,
         active=tuple(active),
         order=order,
+        description=description,
     )
     _ITEMS[url_name] = item  # registering again (module reloaded) replaces, never duplicates
     return item

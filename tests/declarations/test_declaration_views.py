@@ -57,8 +57,8 @@ def test_the_declaration_page(clients, who, declaration, django_assert_max_num_q
     assert response.status_code == READ_STATUS[who]
     if who != "outsider":
         html = response.content.decode()
-        assert 'data-testid="certificates">167.575' in html
-        assert 'data-testid="cost">12615.05' in html
+        assert 'data-testid="certificates" title="167.575">167.575' in html
+        assert 'data-testid="cost">12,615.05' in html
         assert ("Submit for review" in html) is (who == "owner")
 
 

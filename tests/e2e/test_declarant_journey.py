@@ -70,6 +70,11 @@ def sign_in(page, base, user):
     expect(page).to_have_url(re.compile(r"/dashboard/"))
 
 
+def fits_the_window(page) -> bool:
+    """Nothing runs off the right edge: the page does not scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def goods_rows(page):
     """The rows of the declaration's goods table: each has its "why?" link."""
     return page.locator("tbody tr").filter(has=page.get_by_test_id("why"))
@@ -186,6 +191,13 @@ def test_a_declarant_imports_declares_reviews_files_and_amends(
     # The dashboard card says the same.
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#threshold-card")).to_contain_text("Threshold exceeded")
+    # The rejected upload's job reads as rejected, the corrected one as done; activity in words.
+    expect(page.get_by_test_id("job-badge")).to_have_text(["Done", "Rejected"])
+    expect(page.get_by_test_id("verb").first).to_have_text("Customs extract imported")
+    expect(
+        page.get_by_test_id("where-to-go").get_by_role("link", name=re.compile("^Declarations"))
+    ).to_be_visible()
+    assert fits_the_window(page)
     screenshot("e2e-declarant-05b-dashboard")
 
     # 4. The 2026 declaration: drafted and computed, one group on actual data.
@@ -204,7 +216,7 @@ def test_a_declarant_imports_declares_reviews_files_and_amends(
 
     # 5. Why this number? Then choose default values instead of the report, with a justification.
     aluminium.get_by_test_id("why").click()
-    expect(page.get_by_test_id("source")).to_contain_text("actual")
+    expect(page.get_by_test_id("source")).to_contain_text("Actual data from the operator's report")
     expect(page.get_by_test_id("why").locator("li").first).to_be_visible()
     screenshot("e2e-declarant-07-why")
     page.select_option("select[name=source]", "default")
@@ -215,7 +227,7 @@ def test_a_declarant_imports_declares_reviews_files_and_amends(
         "textarea[name=reason]", "The operator's report is not verified yet; default values until it is."
     )
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_test_id("source")).to_contain_text("default")
+    expect(page.get_by_test_id("source")).to_contain_text("Default values")
     expect(page.locator("body")).to_contain_text("not verified yet")
     screenshot("e2e-declarant-08-override")
 
@@ -289,6 +301,8 @@ def test_a_representative_sees_only_the_declarations_of_the_importer_it_acts_for
         page.goto(f"{base}/declarations/annual/")
         rows = page.locator("tbody tr").filter(has=page.get_by_test_id("status"))
         expect(rows).to_have_count(1)
+        expect(page.get_by_test_id("importer")).to_contain_text(name)
+        assert fits_the_window(page)
         expect(rows.locator("a")).to_have_attribute("href", f"/declarations/annual/{declarations[name].pk}/")
         screenshot(f"e2e-declarant-representative-{'hanse' if name.startswith('Hanse') else 'nordic'}")
         # The other importer's declaration is not even reachable by its address.

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cbam_portal.accounts.policy import Capability
 
@@ -37,6 +38,105 @@ def job_summary(job) -> str:
     return _job_summary(job)
 
 
+#: Results of a finished job that mean "it ran, but the work was refused" (e.g. an upload
+#: whose rows had errors): the job is done, its outcome is not a success.
+REFUSED_RESULTS = {"rejected", "failed", "invalid", "error"}
+
+
+@register.filter
+def job_outcome(job) -> str:
+    """'success', 'refused', 'failed' or 'pending': what a person should read from a job's badge."""
+    if job.status == "failed":
+        return "failed"
+    if job.status != "done":
+        return "pending"
+    result = job.result if isinstance(job.result, dict) else {}
+    if str(result.get("status", "")).lower() in REFUSED_RESULTS:
+        return "refused"
+    return "success"
+
+
+#: Readable labels of the audit verbs; any other verb is humanised ("import_upload.imported" ->
+#: "Import upload: imported").
+AUDIT_VERB_LABELS = {
+    "organisation.created": gettext_lazy("Organisation created"),
+    "organisation.updated": gettext_lazy("Organisation details changed"),
+    "membership.role_changed": gettext_lazy("Member's role changed"),
+    "membership.removed": gettext_lazy("Member removed"),
+    "invitation.created": gettext_lazy("Invitation sent"),
+    "invitation.accepted": gettext_lazy("Invitation accepted"),
+    "invitation.revoked": gettext_lazy("Invitation revoked"),
+    "representation.created": gettext_lazy("Representation added"),
+    "representation.removed": gettext_lazy("Representation removed"),
+    "api_key.created": gettext_lazy("API key created"),
+    "api_key.revoked": gettext_lazy("API key revoked"),
+    "job.enqueued": gettext_lazy("Background job started"),
+    "import_upload.created": gettext_lazy("Customs extract uploaded"),
+    "import_upload.started": gettext_lazy("Import of a customs extract started"),
+    "import_upload.imported": gettext_lazy("Customs extract imported"),
+    "import_upload.rejected": gettext_lazy("Customs extract rejected (rows with errors)"),
+    "import_line.created": gettext_lazy("Import line added"),
+    "historic_report_upload.created": gettext_lazy("Transitional report uploaded"),
+    "historic_report_upload.rejected": gettext_lazy("Transitional report rejected"),
+    "historic_report.imported": gettext_lazy("Transitional report imported"),
+    "supplier.created": gettext_lazy("Supplier added"),
+    "supplier.updated": gettext_lazy("Supplier changed"),
+    "supplier.mapping_created": gettext_lazy("Supplier linked to an installation"),
+    "supplier.mapping_deleted": gettext_lazy("Supplier's installation link removed"),
+    "supplier.mapping_applied": gettext_lazy("Supplier's installation applied to import lines"),
+    "supplier.linked_by_claim": gettext_lazy("Supplier linked by the operator's claim"),
+    "data_request.sent": gettext_lazy("Data request sent"),
+    "data_request.reminded": gettext_lazy("Data request reminder sent"),
+    "data_request.claimed": gettext_lazy("Data request claimed by the operator"),
+    "data_request.answered": gettext_lazy("Data request answered"),
+    "data_request.declined": gettext_lazy("Data request declined"),
+    "data_request.cancelled": gettext_lazy("Data request cancelled"),
+    "data_request.defaults_updated": gettext_lazy("Data request defaults changed"),
+    "declaration.created": gettext_lazy("Declaration drafted"),
+    "declaration.computed": gettext_lazy("Declaration recalculated"),
+    "declaration.source_overridden": gettext_lazy("Source of emissions chosen for a group"),
+    "declaration.submitted_for_review": gettext_lazy("Declaration submitted for review"),
+    "declaration.returned_to_draft": gettext_lazy("Declaration returned to the preparer"),
+    "declaration.approved": gettext_lazy("Declaration approved"),
+    "declaration.filed": gettext_lazy("Declaration filed"),
+    "declaration.amended": gettext_lazy("Declaration amended (new version)"),
+    "declaration.commented": gettext_lazy("Comment on a declaration"),
+    "declaration.export_requested": gettext_lazy("Declaration export requested"),
+    "declaration.carbon_price_claimed": gettext_lazy("Carbon price paid abroad claimed"),
+    "declaration.carbon_price_claim_withdrawn": gettext_lazy("Carbon price claim withdrawn"),
+    "installation.created": gettext_lazy("Installation added"),
+    "installation.updated": gettext_lazy("Installation changed"),
+    "sharing_grant.created": gettext_lazy("Installation data shared"),
+    "sharing_grant.revoked": gettext_lazy("Data sharing revoked"),
+    "emissions_report.created": gettext_lazy("Emissions report started"),
+    "emissions_report.imported": gettext_lazy("Emissions report imported"),
+    "emissions_report.submitted": gettext_lazy("Emissions report submitted"),
+    "emissions_report.verified": gettext_lazy("Emissions report verified"),
+    "emissions_report.superseded": gettext_lazy("Emissions report superseded"),
+    "emissions_report.correction_started": gettext_lazy("Correction of an emissions report started"),
+    "emissions_template.uploaded": gettext_lazy("Commission template uploaded"),
+    "reference.dataset_loaded": gettext_lazy("Reference data loaded"),
+    "reference.dataset_made_current": gettext_lazy("Reference data version made current"),
+    "reference.dataset_reactivated": gettext_lazy("Reference data version reactivated"),
+    "reference.countries_synced": gettext_lazy("Country list updated"),
+}
+
+
+def humanise_verb(verb: str) -> str:
+    """'import_upload.imported' -> 'Import upload: imported' (for verbs without a label)."""
+    subject, _dot, action = (verb or "").partition(".")
+    words = subject.replace("_", " ").strip()
+    action = action.replace("_", " ").replace(".", " ").strip()
+    text = f"{words}: {action}" if action else words
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def audit_verb(verb: str) -> str:
+    label = AUDIT_VERB_LABELS.get(verb)
+    return str(label) if label is not None else humanise_verb(verb)
+
+
 @register.filter
 def duration(value: timedelta | None) -> str:
     """A short, readable duration: "0.4 s", "12 s", "3 min 05 s", "2 h 01 min"."""
@@ -64,8 +164,14 @@ def _cell(value) -> str:
 @register.filter
 def audit_diff(event) -> list[dict]:
     """The fields of an event's before/after snapshots, side by side, changed ones flagged."""
-    before = event.before if isinstance(event.before, dict) else ({} if event.before is None else {"": event.before})
-    after = event.after if isinstance(event.after, dict) else ({} if event.after is None else {"": event.after})
+    before = (
+        event.before
+        if isinstance(event.before, dict)
+        else ({} if event.before is None else {"": event.before})
+    )
+    after = (
+        event.after if isinstance(event.after, dict) else ({} if event.after is None else {"": event.after})
+    )
     rows = []
     for key in sorted(set(before) | set(after)):
         rows.append(
@@ -109,5 +215,12 @@ def nav_items(context) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # a page not wired up (yet) never breaks every other page
-        items.append({"label": item.label, "url": url, "active": "active" if item.is_active(view_name) else ""})
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "active": "active" if item.is_active(view_name) else "",
+                "description": item.description,
+            }
+        )
     return items

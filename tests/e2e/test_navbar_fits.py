@@ -1,0 +1,56 @@
+"""The navigation bar fits the window at every common width, even for a customs representative
+acting for an importer with a long name: nothing runs off the right edge, the organisation's name
+is shortened with its full label in a tooltip."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from cbam_portal.accounts.policy import Role
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_declarant_journey import sign_in
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    RepresentationFactory,
+    RepresentativeFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMPORTER = "Hanse Steel Import GmbH & Co. KG Niederlassung Hamburg"
+AGENCY = "Delta Customs BV"
+
+
+def test_the_navbar_fits_from_laptop_to_wide_screens_for_a_representative(live_server, page):
+    call_command("load_reference_data", verbosity=0)
+    agency = RepresentativeFactory(name=AGENCY)
+    agent = MembershipFactory(organisation=agency, role=Role.ADMIN).user
+    importer = OrganisationFactory(name=IMPORTER)
+    RepresentationFactory(representative=agency, importer=importer)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_server.url, agent)
+    page.locator("[data-testid=org-switcher]").click()
+    page.get_by_role("button", name=re.compile(f"{AGENCY} for {re.escape(IMPORTER)}")).click()
+
+    for width in (1200, 1280, 1399, 1400, 1600, 1920):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/declarations/annual/")
+        switcher = page.locator("[data-testid=org-switcher]")
+        expect(switcher).to_be_visible()
+        expect(page.get_by_test_id("user-menu")).to_be_visible()
+        expect(switcher).to_have_attribute("title", re.compile(re.escape(f"{AGENCY} for {IMPORTER}")))
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+        box = page.get_by_test_id("user-menu").bounding_box()
+        assert box["x"] + box["width"] <= width, width
+        if width == 1280:
+            page.screenshot(path=str(ARTIFACTS / "e2e-navbar-representative-1280.png"))
+
+    # Narrower than that, the menu folds behind the toggler and still fits.
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.goto(f"{live_server.url}/declarations/annual/")
+    expect(page.locator(".navbar-toggler")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
