@@ -10,6 +10,7 @@ page, the API and the command give the same messages.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
@@ -27,7 +28,7 @@ from cbam_portal.reference.models import (
     DatasetKind,
     DefaultValue,
 )
-from emissions.see import CALC_CONTEXT, EUR_PLACES, TraceStep, quantise
+from emissions.see import CALC_CONTEXT, EUR_PLACES, PrecursorShare, TraceStep, quantise
 
 from .liability import (
     FIRST_YEAR,
@@ -70,6 +71,7 @@ _RULE_DEFAULT_LOOKUP = (
     "“Other countries and territories” where the country has no value"
 )
 _RULE_BENCHMARK = "[IR2620] Annex points 3–5 (Column A with actual data, Column B with default values)"
+_RULE_PRECURSOR_SEFA = "[IR2620] Annex 4, Eq. 4–5 (SEFA of a complex good includes its precursors)"
 _RULE_FACTORS = "Directive 2003/87/EC Art 10a(1a) (CBAM factor); Art 10a(5) (CSCF); [IR2620] Annex 3.1"
 _RULE_PRICE = (
     "Reg (EU) 2023/956 Art 21(1a) (as amended by Reg (EU) 2025/2083 Art 1(17)): quarterly price for 2026"
@@ -113,6 +115,9 @@ class AssessmentInput:
     see_obligation: Decimal | None = None
     #: A release date whose certificate price applies (from 2027: the price period covering it).
     price_day: dt.date | None = None
+    #: With actual data for a complex good: the specific mass of each precursor (m_i) from the
+    #: operator's report, so that the SEFA adds the precursors' benchmarks ([IR2620] Annex 4, Eq. 4).
+    precursors: tuple[PrecursorShare, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -736,6 +741,98 @@ def _obligation_step(data: AssessmentInput, good: CnGood) -> TraceStep:
     )
 
 
+def _precursor_benchmark(
+    share: PrecursorShare, year: int, dataset: Dataset, reference: LiveReference
+) -> tuple[Decimal, str]:
+    """BM_i of one precursor per tonne of precursor, and how it was chosen ([IR2620] Annex 4).
+
+    A precursor made in the installation with actual data takes its own Column A (process)
+    benchmark plus, recursively, those of its precursors (Eq. 4). A purchased precursor takes the
+    Column B benchmark, which already includes its own precursors: with default values that is the
+    rule ([IR2620] Annex 3.3(2)); with the supplier's actual data the portal does not know the
+    supplier's precursor chain, so Column B stands in for it. Where a CN code carries several
+    benchmarks (routes, steel grades) and the route is not known, the highest applies ([IR2620]
+    Annex 5.1). A precursor without a CN code or without a published benchmark adds nothing.
+    """
+    if not share.cn_code:
+        return ZERO, _("no CN code reported: no benchmark added")
+    column = BenchmarkColumn.A if share.source == "internal" and not share.is_default else BenchmarkColumn.B
+    rows = [b for b in reference.benchmarks(share.cn_code, dataset=dataset) if b.column == column]
+    in_year = [b for b in rows if _years_match(b, year)]
+    if not in_year and rows:
+        latest = max(b.production_years for b in rows)
+        in_year = [b for b in rows if b.production_years == latest]
+    route = ""
+    match = _ROUTE_IN_TEXT.search((share.route or "").upper())
+    if match:
+        route = match.group(1)
+    elif 0 < len(share.route.strip()) <= 2:
+        route = share.route.strip().upper()
+    chosen = [b for b in in_year if b.route == route] or in_year
+    if not chosen:
+        return ZERO, _("no benchmark published for %(code)s: none added") % {"code": format_cn(share.cn_code)}
+    own = max(b.value for b in chosen)
+    how = _("%(code)s Column %(column)s %(value)s") % {
+        "code": format_cn(share.cn_code),
+        "column": column.value,
+        "value": decimal_text(own),
+    }
+    if column == BenchmarkColumn.A and share.precursors:
+        extra, _parts = _precursors_benchmark(share.precursors, year, dataset, reference)
+        with localcontext(CALC_CONTEXT):
+            own += extra
+        how += " + " + _("its precursors %(extra)s") % {"extra": decimal_text(extra)}
+    return own, how
+
+
+def _precursors_benchmark(
+    shares: tuple[PrecursorShare, ...], year: int, dataset: Dataset, reference: LiveReference
+) -> tuple[Decimal, dict[str, str]]:
+    """Σ m_i × BM_i over the precursors of a good, and the trace inputs explaining each term."""
+    total = ZERO
+    parts: dict[str, str] = {}
+    for i, share in enumerate(shares, start=1):
+        value, how = _precursor_benchmark(share, year, dataset, reference)
+        with localcontext(CALC_CONTEXT):
+            term = share.mass_per_unit * value
+            total += term
+        parts[f"precursor {i}: {share.name}"] = (
+            f"m = {decimal_text(quantise(share.mass_per_unit, 6))} t/t × BM {how} = {decimal_text(quantise(term, 6))}"
+        )
+    return total, parts
+
+
+_ROUTE_IN_TEXT = re.compile(r"\(([A-Z]{1,2})\)")
+
+
+def _complex_good_benchmark(
+    data: AssessmentInput, own: Decimal, reference: LiveReference
+) -> tuple[Decimal, TraceStep | None]:
+    """BM* of the good plus Σ m_i × BM_i of its precursors ([IR2620] Annex 4, Eq. 2–5): the SEFA of
+    a complex good with actual data is CBAM factor × CSCF × (BM* + Σ m_i × BM_i)."""
+    if not data.precursors:
+        return own, None
+    dataset = reference.current().get(DatasetKind.BENCHMARKS)
+    if dataset is None:
+        return own, None
+    extra, parts = reference.remember(
+        ("precursor-benchmarks", data.precursors, data.year),
+        lambda: _precursors_benchmark(data.precursors, data.year, dataset, reference),
+    )
+    with localcontext(CALC_CONTEXT):
+        effective = own + extra
+    step = TraceStep(
+        rule=_RULE_PRECURSOR_SEFA,
+        description=_(
+            "Complex good with actual data: the benchmarks of its precursors are added per tonne "
+            "(m_i = precursor mass per tonne of good, from the operator's report)."
+        ),
+        inputs={"BM* of the good (Column A)": own, **parts, "Σ m_i × BM_i": extra},
+        result=effective,
+    )
+    return effective, step
+
+
 def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None) -> Assessment:
     """Certificates due for one good, by the declaration's engine ([R956] Art 6(2)(c), 7, 9, 21, 31).
 
@@ -797,11 +894,14 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
     prepared: _Prepared = reference.remember(
         key, lambda: _prepare(data, good, cn_dataset, country, reference)
     )
+    benchmark = prepared.benchmark
+    precursor_step = None
     if actual:
+        benchmark, precursor_step = _complex_good_benchmark(data, prepared.benchmark, reference)
         source: ActualSource | DefaultSource = ActualSource(
             see_direct=data.see_direct,
             see_indirect=data.see_indirect or ZERO,
-            benchmark_column_a=prepared.benchmark,
+            benchmark_column_a=benchmark,
             see_for_obligation=data.see_obligation,
         )
         if data.see_obligation is not None:
@@ -810,6 +910,8 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
         source = prepared.source
         trace.append(prepared.default_step)
     trace.extend(prepared.tail)
+    if precursor_step is not None:
+        trace.append(precursor_step)
     price = prepared.price
 
     carbon_paid_eur = ZERO
@@ -867,7 +969,7 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
         variant=prepared.variant,
         quantity=quantity,
         functional_unit=good.functional_unit,
-        benchmark=prepared.benchmark,
+        benchmark=benchmark,
         benchmark_column=prepared.column.value,
         benchmark_route=prepared.bm_route,
         cbam_factor=prepared.factor,

@@ -755,6 +755,19 @@ class PrecursorShare:
     is_default: bool
     precursors: tuple[PrecursorShare, ...] = ()
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> PrecursorShare:
+        """The inverse of :meth:`as_dict` (a stored report's shares)."""
+        return cls(
+            name=str(data.get("name", "")),
+            source=str(data.get("source", "")),
+            cn_code=str(data.get("cn_code", "")),
+            route=str(data.get("route", "")),
+            mass_per_unit=to_decimal(data.get("mass_per_unit", "0"), "mass_per_unit"),
+            is_default=bool(data.get("is_default", False)),
+            precursors=tuple(cls.from_dict(p) for p in data.get("precursors", ())),
+        )
+
     def as_dict(self) -> dict:
         return {
             "name": self.name,

@@ -57,7 +57,7 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record, job_enqueue
 from cbam_portal.reference.models import CertificatePrice, DatasetKind
 from emissions.models import EmissionsReport, GoodResult, ReportStatus, SharingGrant
-from emissions.see import TraceStep
+from emissions.see import PrecursorShare, TraceStep
 
 from ..assessment import AssessmentError, AssessmentInput, assess_good, decimal_text, trace_as_dicts
 from ..models import (
@@ -254,6 +254,8 @@ class SharedResult:
     see_obligation: Decimal | None
     route: str
     carbon_prices: tuple[str, ...] = ()
+    #: Specific masses of the good's precursors, for the SEFA of a complex good ([IR2620] Annex 4).
+    precursors: tuple[PrecursorShare, ...] = ()
 
 
 def _route_code(text: str) -> str:
@@ -288,6 +290,7 @@ def shared_results(
             "see_direct",
             "see_indirect",
             "see_obligation",
+            "precursors",
             "report__installation_id",
             "report__version",
             "report__status",
@@ -311,6 +314,7 @@ def shared_results(
             see_indirect=r.see_indirect,
             see_obligation=r.see_obligation,
             route=_route_code(r.process.route),
+            precursors=tuple(PrecursorShare.from_dict(p) for p in r.precursors or ()),
             carbon_prices=tuple(
                 f"{c.instrument}: {decimal_text(c.amount_per_t)} {c.currency}/tCO2e, "
                 f"{decimal_text(c.share_covered)} covered, rebate {decimal_text(c.rebate_per_t)}"
@@ -477,6 +481,7 @@ def compute_group(
         see_indirect=see_indirect,
         see_obligation=see_obligation,
         route=route,
+        precursors=shared.precursors if see_direct is not None and shared is not None else (),
         price_day=group.price_period_start if year >= WEEKLY_PRICES_FROM else None,
     )
     if year >= WEEKLY_PRICES_FROM and group.price_period_start is None:
