@@ -282,6 +282,21 @@ def _quantity(data: AssessmentInput, good: CnGood) -> tuple[Decimal, TraceStep |
             )
             % {"code": good.cn8_display, "unit": unit, "what": what},
         )
+    if unit == "kg N":
+        # The nitrogen content is the declared quantity of these fertilisers, but the default values
+        # ([IR2621] Annex I) and benchmarks ([IR2620], e.g. urea Column B 0.902 = its ammonia content
+        # x the ammonia benchmark) are given per tonne of product: emissions follow the net mass.
+        step = TraceStep(
+            rule=_RULE_FUNCTIONAL_UNIT,
+            description=_(
+                "%(code)s is declared in kg of nitrogen contained (%(n)s kg N); default values and "
+                "benchmarks are per tonne of product, so embedded emissions use the net mass."
+            )
+            % {"code": good.cn8_display, "n": decimal_text(data.functional_unit_mass)},
+            inputs={"nitrogen contained (kg N)": data.functional_unit_mass, "net mass (t)": data.mass},
+            result=data.mass,
+        )
+        return data.mass, step
     step = TraceStep(
         rule=_RULE_FUNCTIONAL_UNIT,
         description=_("Quantity in the functional unit (%(unit)s) of %(code)s, used instead of the net mass.")

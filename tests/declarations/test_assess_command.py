@@ -156,6 +156,29 @@ def test_nitrogen_fertilisers_need_the_nitrogen_contained(reference_data):  # no
         assess("--cn", "31021010", "--country", "CN", "--mass", "10", "--year", "2026")
 
 
+def test_nitrogen_content_is_declared_but_emissions_follow_the_net_mass(reference_data):  # noqa: F811
+    # Default values and benchmarks of fertilisers are per tonne of product ([IR2621] Annex I;
+    # [IR2620] urea Column B 0.902 = ammonia content x ammonia benchmark).
+    result = assess_json(
+        "--cn",
+        "31021090",
+        "--country",
+        "CN",
+        "--mass",
+        "10",
+        "--year",
+        "2026",
+        "--functional-unit-mass",
+        "4600",
+    )
+    assert result["functional_unit"] == "kg N"
+    assert Decimal(result["quantity"]) == 10
+    assert Decimal(result["embedded_emissions"]) == 10 * Decimal(result["see_used"])
+    assert Decimal(result["free_allocation_adjustment"]) == 10 * Decimal(result["sefa"])
+    step = next(s for s in result["trace"] if "nitrogen" in s["description"])
+    assert step["inputs"]["nitrogen contained (kg N)"] == "4600"
+
+
 def test_clinker_needs_a_route_where_grey_and_white_values_exist(reference_data):  # noqa: F811
     args = ("--cn", "25231000", "--country", "CN", "--mass", "10", "--year", "2026")
     with pytest.raises(CommandError) as exc:
