@@ -39,6 +39,18 @@ ROW_MODELS = {
 }
 BATCH_SIZE = 2000
 
+#: Called on commit whenever a dataset becomes the current one of its kind, as ``hook(actor=, dataset=)``.
+#: Apps that pin reference data register here (e.g. declarations recompute their drafts), so this
+#: app needs to know none of them.
+_CURRENT_CHANGED_HOOKS: list[Callable[..., object]] = []
+
+
+def on_current_dataset_changed(hook: Callable[..., object]) -> Callable[..., object]:
+    """Register ``hook(actor=, dataset=)``, run after the commit that made a dataset current."""
+    if hook not in _CURRENT_CHANGED_HOOKS:
+        _CURRENT_CHANGED_HOOKS.append(hook)
+    return hook
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -65,7 +77,7 @@ def dataset_load(
     if existing is not None:
         if existing.is_current:
             return LoadResult(existing, "unchanged")
-        _make_current(existing)
+        _make_current(existing, actor)
         audit_record(
             actor=actor, verb="reference.dataset_reactivated", target=existing, after={"kind": parsed.kind}
         )
@@ -87,7 +99,7 @@ def dataset_load(
         model.objects.bulk_create([model(dataset=dataset, **row) for row in batch])
         if progress is not None:
             progress(min(start + BATCH_SIZE, total), total)
-    _make_current(dataset)
+    _make_current(dataset, actor)
     audit_record(
         actor=actor,
         verb="reference.dataset_loaded",
@@ -101,17 +113,19 @@ def dataset_load(
 def dataset_make_current(*, dataset: Dataset, actor: Actor) -> Dataset:
     """Make `dataset` the one in force for its kind (e.g. a CBAM factor table entered in the admin)."""
     if not dataset.is_current:
-        _make_current(dataset)
+        _make_current(dataset, actor)
         audit_record(
             actor=actor, verb="reference.dataset_made_current", target=dataset, after={"kind": dataset.kind}
         )
     return dataset
 
 
-def _make_current(dataset: Dataset) -> None:
+def _make_current(dataset: Dataset, actor: Actor) -> None:
     Dataset.objects.filter(kind=dataset.kind, is_current=True).exclude(pk=dataset.pk).update(is_current=False)
     Dataset.objects.filter(pk=dataset.pk).update(is_current=True)
     dataset.is_current = True
+    for hook in list(_CURRENT_CHANGED_HOOKS):
+        transaction.on_commit(lambda hook=hook: hook(actor=actor, dataset=dataset))
 
 
 @dataclass(frozen=True)
