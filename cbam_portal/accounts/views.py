@@ -60,7 +60,8 @@ def _safe_next(request, default: str) -> str:
 
 @login_required
 def organisation_create(request):
-    form = OrganisationForm(request.POST or None)
+    initial = {"kind": request.GET["kind"]} if request.GET.get("kind") else None
+    form = OrganisationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             organisation = services.organisation_create(
@@ -73,8 +74,10 @@ def organisation_create(request):
             messages.success(
                 request, _("%(name)s was created; you are its administrator.") % {"name": organisation.name}
             )
-            return redirect("accounts:organisation_detail")
-    return render(request, "accounts/organisation_create.html", {"form": form})
+            # e.g. back to a supplier data-request link, which can then be claimed
+            return redirect(_safe_next(request, reverse("accounts:organisation_detail")))
+    next_url = _safe_next(request, "")
+    return render(request, "accounts/organisation_create.html", {"form": form, "next": next_url})
 
 
 @login_required

@@ -56,6 +56,28 @@ def test_a_new_user_creates_an_organisation_and_it_becomes_active(user):
 
 
 @pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/emissions/data-requests/link/abc/", "/emissions/data-requests/link/abc/"),
+        ("https://evil.example/steal", None),  # another host: back to the organisation page
+    ],
+)
+def test_creating_an_organisation_returns_to_a_safe_next_page(user, next_url, expected):
+    client = login(user)
+    page = client.get(reverse("accounts:organisation_create") + f"?kind=operator&next={next_url}")
+    html = page.content.decode()
+    assert '<option value="operator" selected>' in html
+    if expected:
+        assert f'name="next" value="{expected}"' in html
+    response = client.post(
+        reverse("accounts:organisation_create"),
+        {"kind": "operator", "name": "Shandong Steel", "country": "CN", "next": next_url},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == (expected or reverse("accounts:organisation_detail"))
+
+
+@pytest.mark.parametrize(
     ("eori", "message"),
     [
         ("DE", "not a valid EORI"),
