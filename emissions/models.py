@@ -379,5 +379,20 @@ class DataRequestEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    #: Readable names of the steps (the stored ``kind`` stays a stable code for exports and the API).
+    KIND_LABELS = {
+        "sent": _("Request sent"),
+        "reminded": _("Reminder sent"),
+        "opened": _("Opened by the supplier"),
+        "claimed": _("Claimed by the supplier's organisation"),
+        "answered": _("Answered: data shared"),
+        "declined": _("Declined by the supplier"),
+        "cancelled": _("Cancelled by the declarant"),
+    }
+
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
