@@ -297,7 +297,13 @@ def _evidence(declaration: Declaration, frozen: bool) -> list[dict]:
                 "reminders": counts.get("reminded", 0),
                 "answered_at": _when(r.answered_at),
                 "events": [
-                    {"at": _when(e.at), "kind": e.kind, "by": e.actor_label or None, "note": e.note or None}
+                    {
+                        "at": _when(e.at),
+                        "kind": e.kind,
+                        "label": e.kind_label,
+                        "by": e.actor_label or None,
+                        "note": e.note or None,
+                    }
                     for e in r.export_events
                 ],
             }
