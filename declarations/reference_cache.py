@@ -151,15 +151,18 @@ class ReferenceSnapshot(LiveReference):
     def keep(self, objects: Iterable[object]) -> None:
         for obj in objects:
             if obj is not None and id(obj) not in self._kept:
-                self._kept[id(obj)] = [obj, False, None]  # kept alive here, so its id stays its own
+                self._kept[id(obj)] = (obj, {})  # kept alive here, so its id stays its own
 
     def converted(self, obj: object, convert: Callable[[object], T]) -> T:
         entry = self._kept.get(id(obj))
         if entry is None or entry[0] is not obj:
             return convert(obj)
-        if not entry[1]:
-            entry[1], entry[2] = True, convert(obj)
-        return entry[2]
+        done = entry[1]  # per conversion (dicts, JSON text)
+        if convert not in done:
+            done[convert] = value = convert(obj)
+            if isinstance(value, dict | list):
+                self.keep((value,))  # shared too: its own conversions are done once
+        return done[convert]
 
     def cn_lookup(self, raw_code: str, *, dataset: Dataset | None) -> selectors.CnLookup:
         code = parse_cn(raw_code)

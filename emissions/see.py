@@ -26,6 +26,7 @@ the caller's); values are quantised only for presentation, through :func:`quanti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from decimal import (
@@ -135,16 +136,23 @@ def normalise_decimal_fields(
     Called from ``__post_init__`` so that inputs built from strings or ints hold ``Decimal``.
     """
     must_be_positive = set(non_negative)
-    for f in fields(instance):  # type: ignore[arg-type]
-        if "Decimal" not in str(f.type):
-            continue
-        raw = getattr(instance, f.name)
+    for name in _decimal_fields(type(instance)):
+        raw = getattr(instance, name)
         if raw is None:
             continue
-        value = to_decimal(raw, f"{label}: {f.name}", error)
-        if f.name in must_be_positive and value < 0:
-            raise error(f"{label}: {f.name} must not be negative (got {value}).")
-        object.__setattr__(instance, f.name, value)
+        value = (
+            raw if type(raw) is Decimal and raw.is_finite() else to_decimal(raw, f"{label}: {name}", error)
+        )
+        if name in must_be_positive and value < 0:
+            raise error(f"{label}: {name} must not be negative (got {value}).")
+        if value is not raw:
+            object.__setattr__(instance, name, value)
+
+
+@functools.cache
+def _decimal_fields(cls: type) -> tuple[str, ...]:
+    """The ``Decimal``-annotated fields of a dataclass (worked out once per class)."""
+    return tuple(f.name for f in fields(cls) if "Decimal" in str(f.type))
 
 
 def quantise(value: Decimal, places: int = SEE_PLACES) -> Decimal:

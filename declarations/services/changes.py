@@ -18,11 +18,14 @@ price claim (deduction).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from ..assessment import decimal_text
@@ -84,46 +87,131 @@ def _number(value) -> Decimal | None:
     return Decimal(value).quantize(STORED)
 
 
+def stored_number(value: Decimal | None) -> Decimal | None:
+    """``value`` as a PostgreSQL ``numeric(…, 6)`` column keeps it: rounded half away from zero."""
+    if value is None:
+        return None
+    return value.quantize(STORED, rounding=ROUND_HALF_UP)
+
+
 def group_key_text(values: dict) -> str:
     return "|".join("" if values.get(f) is None else str(values.get(f)) for f in KEY_FIELDS)
 
 
-def declaration_state(*, declaration: Declaration) -> dict:
-    """The numbers of a declaration as they stand, per group key, in one query."""
-    groups: dict[str, dict] = {}
-    rows = declaration.groups.values(
-        *KEY_FIELDS,
-        "installation__name",
-        *[f for f in TEXT_FIELDS if f != "source"],
-        *NUMBER_FIELDS,
-        "datasets",
-    )
-    for row in rows:
-        key = group_key_text(row)
+#: What the state reads of each group, in this order (and the group's datasets).
+STATE_FIELDS = (*KEY_FIELDS, "installation__name", "report_id", "error", *NUMBER_FIELDS)
+_KEY_COUNT = len(KEY_FIELDS)
+_NAME_AT = _KEY_COUNT
+_REPORT_AT, _ERROR_AT = _KEY_COUNT + 1, _KEY_COUNT + 2
+_NUMBERS_AT = _KEY_COUNT + 3
+_ADDED_UP = tuple(f not in ("see_used", "price_eur") for f in NUMBER_FIELDS)
+
+
+def _dataset_labels(datasets: dict | None) -> list[str]:
+    return sorted(f"{kind}#{d.get('id')}" for kind, d in (datasets or {}).items() if isinstance(d, dict))
+
+
+class _GroupState:
+    """One group key's numbers as compared between two states; :meth:`entry` gives them as a dict
+    (only for the groups that differ, so that a large unchanged declaration stays cheap)."""
+
+    __slots__ = ("datasets", "error", "installation", "key_values", "numbers", "report_id")
+
+    def __init__(self, key_values, installation, report_id, error, numbers, datasets) -> None:
+        self.key_values = key_values
+        self.installation = installation or ""
+        self.report_id = report_id
+        self.error = error or ""
+        self.numbers = numbers
+        self.datasets = datasets
+
+    def same_as(self, other: _GroupState) -> bool:
+        return (
+            self.report_id == other.report_id
+            and self.error == other.error
+            and self.numbers == other.numbers
+            and self.datasets == other.datasets
+        )
+
+    def entry(self) -> dict:
         entry = {
-            "key": {f: (row[f].isoformat() if hasattr(row[f], "isoformat") else row[f]) for f in KEY_FIELDS},
-            "installation": row["installation__name"] or "",
+            "key": {
+                f: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for f, v in zip(KEY_FIELDS, self.key_values, strict=True)
+            },
+            "installation": self.installation,
             # The source the numbers were computed with: an override is saved before the
             # recalculation, so the stored choice would already show the new source.
-            "source": "actual" if row["report_id"] is not None else "default",
-            "report_id": row["report_id"],
-            "error": row["error"] or "",
-            "datasets": sorted(
-                f"{kind}#{d.get('id')}" for kind, d in (row["datasets"] or {}).items() if isinstance(d, dict)
-            ),
-            **{f: _number(row[f]) for f in NUMBER_FIELDS},
+            "source": "actual" if self.report_id is not None else "default",
+            "report_id": self.report_id,
+            "error": self.error,
+            "datasets": self.datasets,
         }
-        if key in groups:  # finer groups under one key: their numbers add up
-            known = groups[key]
-            for f in NUMBER_FIELDS:
-                if f in ("see_used", "price_eur"):
-                    continue
-                known[f] = (known[f] or ZERO) + (entry[f] or ZERO)
-        else:
-            groups[key] = entry
+        entry.update(zip(NUMBER_FIELDS, self.numbers, strict=True))
+        return entry
+
+
+def _state_groups(
+    rows: Iterable[tuple],
+    datasets_of: Callable[[object], list[str]],
+    number: Callable[[object], Decimal | None] | None = _number,
+) -> dict[str, _GroupState]:
+    """Per group key text, the state of ``rows`` (tuples of :data:`STATE_FIELDS` then the
+    datasets, as ``datasets_of`` reads them; numbers as ``number`` reads them, None: as they are)."""
+    groups: dict[str, _GroupState] = {}
+    for row in rows:
+        key_values = row[:_KEY_COUNT]
+        key = "|".join(["" if v is None else str(v) for v in key_values])
+        numbers = row[_NUMBERS_AT:-1]
+        numbers = list(numbers) if number is None else [number(v) for v in numbers]
+        known = groups.get(key)
+        if known is not None:  # finer groups under one key: their numbers add up
+            known.numbers = [
+                ((was or ZERO) + (value or ZERO)) if adds else was
+                for was, value, adds in zip(known.numbers, numbers, _ADDED_UP, strict=True)
+            ]
+            continue
+        groups[key] = _GroupState(
+            key_values, row[_NAME_AT], row[_REPORT_AT], row[_ERROR_AT], numbers, datasets_of(row[-1])
+        )
+    return groups
+
+
+def declaration_state(*, declaration: Declaration, groups: Iterable[tuple] | None = None) -> dict:
+    """The numbers of a declaration as they stand, per group key, in one query.
+
+    ``groups`` gives the groups just written instead of reading them back: tuples of
+    :data:`STATE_FIELDS` with numbers as the database keeps them (:func:`stored_number`) and the
+    ``datasets`` dict last. The datasets are otherwise read as text and each distinct text parsed once.
+    """
+    if groups is None:
+        rows = (
+            declaration.groups.annotate(datasets_text=Cast("datasets", TextField()))
+            .values_list(*STATE_FIELDS, "datasets_text")
+            .order_by("pk")  # the order they were written in
+        )
+        parsed: dict[str | None, list[str]] = {}
+
+        def datasets_of(text):
+            labels = parsed.get(text)
+            if labels is None:
+                labels = parsed[text] = _dataset_labels(json.loads(text) if text else None)
+            return labels
+
+        state = _state_groups(rows.iterator(chunk_size=5000), datasets_of)
+    else:
+        seen: dict[int, tuple[object, list[str]]] = {}
+
+        def datasets_of(datasets):
+            known = seen.get(id(datasets))
+            if known is None or known[0] is not datasets:
+                known = seen[id(datasets)] = (datasets, _dataset_labels(datasets))
+            return known[1]
+
+        state = _state_groups(groups, datasets_of, number=None)  # already as stored
     return {
         "computed": declaration.computed_at is not None,
-        "groups": groups,
+        "groups": state,
         "totals": {f: _number(getattr(declaration, f)) for f in TOTAL_FIELDS},
         "error": declaration.computation_error or "",
     }
@@ -166,6 +254,10 @@ def state_differences(before: dict, after: dict) -> dict:
     counts = {"changed": 0, "added": 0, "removed": 0}
     for key in sorted(set(old) | set(new)):
         was, now = old.get(key), new.get(key)
+        if was is not None and now is not None and was.same_as(now):
+            continue
+        was = was.entry() if was is not None else None
+        now = now.entry() if now is not None else None
         if was is None:
             counts["added"] += 1
             causes.add("lines")
@@ -218,10 +310,13 @@ def state_differences(before: dict, after: dict) -> dict:
     }
 
 
-def declaration_change_record(*, declaration: Declaration, before: dict) -> DeclarationChange:
+def declaration_change_record(
+    *, declaration: Declaration, before: dict, groups: Iterable[tuple] | None = None
+) -> DeclarationChange:
     """Compare the declaration with ``before`` and keep what changed (same transaction as the
-    recalculation). Called by the recalculation itself, after the new groups are written."""
-    after = declaration_state(declaration=declaration)
+    recalculation). Called by the recalculation itself, after the new groups are written;
+    ``groups`` are those groups as :func:`declaration_state` takes them (else they are read back)."""
+    after = declaration_state(declaration=declaration, groups=groups)
     diff = state_differences(before, after)
     cause = _cause.get() or RecomputeCause(trigger=ChangeTrigger.INPUTS)
     trigger = cause.trigger

@@ -17,10 +17,13 @@ Workflow: draft → in review → approved (never by whoever prepared or submitt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -56,10 +59,16 @@ from cbam_portal.accounts.models import Organisation
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record, job_enqueue
 from cbam_portal.reference.models import CertificatePrice, DatasetKind
-from emissions.models import EmissionsReport, GoodResult, ReportStatus, SharingGrant
+from emissions.models import EmissionsReport, GoodResult, Installation, ReportStatus, SharingGrant
 from emissions.see import PrecursorShare, TraceStep
 
-from ..assessment import AssessmentError, AssessmentInput, assess_good, decimal_text, trace_as_dicts
+from ..assessment import (
+    AssessmentError,
+    AssessmentInput,
+    _datasets_as_dict,
+    assess_good,
+    decimal_text,
+)
 from ..models import (
     ChangeTrigger,
     Declaration,
@@ -77,12 +86,19 @@ from .carbon_prices import (
     carbon_price_claims_for_groups,
     carbon_price_claims_snapshot,
 )
-from .changes import declaration_change_record, declaration_state, recompute_cause
+from .changes import (
+    NUMBER_FIELDS,
+    declaration_change_record,
+    declaration_state,
+    recompute_cause,
+    stored_number,
+)
 
 ZERO = Decimal(0)
 #: From 2027 the certificate price is the weekly average ([R956] Art 21(1) as amended by [OMN]).
 WEEKLY_PRICES_FROM = 2027
-#: Rows written per INSERT when a declaration's groups are replaced.
+#: Rows written per INSERT when a declaration's groups are replaced; from this many groups,
+#: PostgreSQL gets them in one COPY instead (:class:`_GroupWriter`).
 GROUP_BATCH_SIZE = 1000
 RECOMPUTE_KIND = "declarations.declaration_recompute"
 SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED)
@@ -339,24 +355,88 @@ def _step(step: TraceStep) -> dict:
     }
 
 
-def _no_weekly_price_step(group: LineGroup, year: int) -> dict:
+def _no_weekly_price_step(group: LineGroup, year: int) -> TraceStep:
     first, last = group.first_day, group.last_day
     days = first.isoformat() if first == last or last is None else f"{first.isoformat()} – {last.isoformat()}"
-    return _step(
-        TraceStep(
-            rule=_RULE_WEEKLY_PRICE,
-            description=_(
-                "No certificate price is published yet for the release dates of these imports "
-                "(%(days)s, %(year)s Q%(q)s): no cost until the weekly price is loaded."
-            )
-            % {"days": days if first else "–", "year": year, "q": group.quarter},
-            inputs={"released": days if first else "–", "quarter": f"Q{group.quarter}"},
-            result=ZERO,
+    return TraceStep(
+        rule=_RULE_WEEKLY_PRICE,
+        description=_(
+            "No certificate price is published yet for the release dates of these imports "
+            "(%(days)s, %(year)s Q%(q)s): no cost until the weekly price is loaded."
         )
+        % {"days": days if first else "–", "year": year, "q": group.quarter},
+        inputs={"released": days if first else "–", "quarter": f"Q{group.quarter}"},
+        result=ZERO,
     )
 
 
+def _actual_source_steps(shared: SharedResult) -> tuple[TraceStep, ...]:
+    """Where the actual SEE of a group comes from, and the carbon price its operator reports."""
+    steps = [
+        TraceStep(
+            rule=_RULE_ACTUAL_SOURCE,
+            description=_(
+                "Actual SEE from emissions report #%(id)s (version %(version)s, %(status)s) shared by the operator."
+            )
+            % {
+                "id": shared.report_id,
+                "version": shared.report_version,
+                "status": shared.report_status,
+            },
+            inputs={
+                "SEE direct": shared.see_direct,
+                "SEE indirect": shared.see_indirect,
+                "route": shared.route or "–",
+            },
+            result=shared.see_direct + shared.see_indirect,
+        )
+    ]
+    if shared.carbon_prices:
+        # Art 9 needs independent evidence of payment and a conversion method still to be adopted
+        # (Art 9(5)); the reported price is shown, not deducted, until a claim is recorded.
+        steps.append(
+            TraceStep(
+                rule=_RULE_CARBON_PRICE,
+                description=_(
+                    "The operator reports a carbon price due; it is not deducted without a documented claim."
+                ),
+                inputs={f"price {i + 1}": text for i, text in enumerate(shared.carbon_prices)},
+                result=ZERO,
+            )
+        )
+    return tuple(steps)
+
+
 def compute_group(
+    *,
+    group: LineGroup,
+    year: int,
+    shared: SharedResult | None,
+    override_source: str = "",
+    claim=None,
+    reference: LiveReference | None = None,
+) -> dict:
+    """Field values of one :class:`DeclarationGroup`; see :func:`_group_values`."""
+    values = _group_values(
+        group=group,
+        year=year,
+        shared=shared,
+        override_source=override_source,
+        claim=claim,
+        reference=reference,
+    )
+    values["trace"] = _trace_dicts(values["trace"], reference)
+    return values
+
+
+def _trace_dicts(steps: list, reference: LiveReference | None) -> list[dict]:
+    """Trace steps as JSON-ready dicts (those a snapshot keeps converted once)."""
+    if reference is None:
+        return [step if isinstance(step, dict) else _step(step) for step in steps]
+    return [step if isinstance(step, dict) else reference.converted(step, _step) for step in steps]
+
+
+def _group_values(
     *,
     group: LineGroup,
     year: int,
@@ -371,6 +451,8 @@ def compute_group(
     returned goods are taken out of the quantity that carries emissions ([R956] Art 6(5)).
     ``reference`` is the reference data read once for the whole declaration
     (:class:`~declarations.reference_cache.ReferenceSnapshot`); without it each group reads its own.
+    The trace is left as steps (:class:`TraceStep`, or dicts already converted) for the caller to
+    convert, to dicts (:func:`compute_group`) or straight to JSON text (the COPY of many groups).
     """
     source = EmissionsSource.ACTUAL if shared is not None else EmissionsSource.DEFAULT
     use = override_source or source
@@ -395,18 +477,16 @@ def compute_group(
         "trace": [],
         "datasets": {},
     }
-    pre: list[dict] = []
+    pre: list[TraceStep | dict] = []
     mass = group.mass_tonnes - group.returned_tonnes
     functional = group.functional_quantity - group.returned_functional
     if group.returned_tonnes:
         pre.append(
-            _step(
-                TraceStep(
-                    rule=_RULE_RETURNED,
-                    description=_("Returned goods are declared with zero embedded emissions."),
-                    inputs={"returned (t)": group.returned_tonnes, "total (t)": group.mass_tonnes},
-                    result=mass,
-                )
+            TraceStep(
+                rule=_RULE_RETURNED,
+                description=_("Returned goods are declared with zero embedded emissions."),
+                inputs={"returned (t)": group.returned_tonnes, "total (t)": group.mass_tonnes},
+                result=mass,
             )
         )
     if mass <= 0:
@@ -417,57 +497,27 @@ def compute_group(
     route = ""
     if use == EmissionsSource.ACTUAL and shared is not None:
         see_direct, see_indirect, route = shared.see_direct, shared.see_indirect, shared.route
-        pre.append(
-            _step(
-                TraceStep(
-                    rule=_RULE_ACTUAL_SOURCE,
-                    description=_(
-                        "Actual SEE from emissions report #%(id)s (version %(version)s, %(status)s) shared by the operator."
-                    )
-                    % {
-                        "id": shared.report_id,
-                        "version": shared.report_version,
-                        "status": shared.report_status,
-                    },
-                    inputs={
-                        "SEE direct": shared.see_direct,
-                        "SEE indirect": shared.see_indirect,
-                        "route": route or "–",
-                    },
-                    result=shared.see_direct + shared.see_indirect,
-                )
-            )
-        )
-        if shared.carbon_prices:
-            # Art 9 needs independent evidence of payment and a conversion method still to be adopted
-            # (Art 9(5)); the reported price is shown, not deducted, until a claim is recorded.
-            pre.append(
-                _step(
-                    TraceStep(
-                        rule=_RULE_CARBON_PRICE,
-                        description=_(
-                            "The operator reports a carbon price due; it is not deducted without a documented claim."
-                        ),
-                        inputs={f"price {i + 1}": text for i, text in enumerate(shared.carbon_prices)},
-                        result=ZERO,
-                    )
-                )
-            )
+        # The same steps for every group of the report's good: made (and converted) once.
+        if reference is not None:
+            key = ("declaration-actual-source", shared.report_id, shared.installation_id, shared.cn_code)
+            steps = reference.remember(key, lambda: _actual_source_steps(shared))
+            reference.keep(steps)
+        else:
+            steps = _actual_source_steps(shared)
+        pre += steps
         # The SEE for the obligation (Annex II and precursor cross-over rules already applied by the
         # operator's report) goes to the engine as such; the assessment's trace says it is used.
         see_obligation = shared.see_obligation
     elif override_source == EmissionsSource.DEFAULT and shared is not None:
         pre.append(
-            _step(
-                TraceStep(
-                    rule=_RULE_OVERRIDE,
-                    description=_(
-                        "Default values chosen by the declarant although report #%(id)s covers this good."
-                    )
-                    % {"id": shared.report_id},
-                    inputs={},
-                    result=ZERO,
+            TraceStep(
+                rule=_RULE_OVERRIDE,
+                description=_(
+                    "Default values chosen by the declarant although report #%(id)s covers this good."
                 )
+                % {"id": shared.report_id},
+                inputs={},
+                result=ZERO,
             )
         )
     data = AssessmentInput(
@@ -500,9 +550,12 @@ def compute_group(
         values["error"] = f"{exc.field}: {exc.message}"
         values["trace"] = pre
         return values
-    trace, datasets = trace_as_dicts(assessment, reference)
-    values["trace"] = pre + trace
-    values["datasets"] = datasets
+    values["trace"] = [*pre, *assessment.trace]
+    values["datasets"] = (
+        reference.converted(assessment.datasets, _datasets_as_dict)
+        if reference is not None
+        else _datasets_as_dict(assessment.datasets)
+    )
     result = assessment.result
     if result is None:  # origin outside CBAM
         values["error"] = assessment.message
@@ -531,43 +584,234 @@ def compute_group(
 # --------------------------------------------------------------------------------------------
 
 
-def _copy_value(field):
-    """How a field's value goes into COPY: as the model field would prepare it for an INSERT."""
-    if isinstance(field, JSONField):
-        encoder = field.encoder
-        return lambda value: None if value is None else json.dumps(value, cls=encoder)
-    if isinstance(field, CharField | TextField):
-        return lambda value: None if value is None else str(value)
-    if isinstance(field, DecimalField | IntegerField | DateField | ForeignKey) and not isinstance(
-        field, DateTimeField
-    ):
-        return lambda value: value
-    return lambda value: field.get_db_prep_save(value, connection)
+def _copy_text(value: str) -> str:
+    """Text escaped for PostgreSQL's COPY text format."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\n" in value or "\r" in value or "\t" in value:
+        value = value.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return value
 
 
-def _insert_groups(rows: list[dict]) -> None:
-    """Write new groups (field values by attribute name; the others take their defaults): one COPY
-    on PostgreSQL — tens of thousands of rows with their traces — and batched INSERTs elsewhere."""
-    if connection.vendor != "postgresql" or len(rows) < GROUP_BATCH_SIZE:
-        DeclarationGroup.objects.bulk_create(
-            [DeclarationGroup(**row) for row in rows], batch_size=GROUP_BATCH_SIZE
-        )
-        return
-    fields = [f for f in DeclarationGroup._meta.concrete_fields if not f.primary_key]
-    missing = [f for f in fields if f.attname not in rows[0]]
-    defaults = {f.attname: f.pre_save(DeclarationGroup(), True) for f in missing}
-    prepared = [(f.attname, _copy_value(f)) for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(DeclarationGroup._meta.db_table)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [convert(row[name] if name in row else defaults[name]) for name, convert in prepared]
+class _JsonText:
+    """JSON text of trace steps and dataset lists, for COPY: the strings that repeat from group to
+    group (rules, descriptions, input names) are encoded once, and so are the steps and dataset
+    lists a snapshot ``reference`` keeps (shared by many groups)."""
+
+    def __init__(self, reference: LiveReference, encoder=None) -> None:
+        self.reference = reference
+        self.encoder = encoder
+        self.strings: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.heads: dict[tuple[str, str], str] = {}
+
+    def string(self, value: str) -> str:
+        text = self.strings.get(value)
+        if text is None:
+            text = self.strings[value] = json.dumps(value, cls=self.encoder)
+        return text
+
+    def value(self, value) -> str:
+        if isinstance(value, Decimal):
+            return f'"{decimal_text(value)}"'
+        if isinstance(value, str):
+            return self.string(value)
+        return json.dumps(value, cls=self.encoder)
+
+    def step(self, step: TraceStep) -> str:
+        """As ``json.dumps(_step(step))``."""
+        head = self.heads.get((step.rule, step.description))
+        if head is None:
+            head = self.heads[(step.rule, step.description)] = (
+                f'{{"rule": {self.string(step.rule)}, "description": {self.string(step.description)}, '
+                '"inputs": {'
             )
+        keys, strings = self.keys, self.strings
+        parts = []
+        for name, value in step.inputs.items():
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = f"{self.string(name)}: "
+            if type(value) is Decimal:
+                parts.append(f'{key}"{decimal_text(value)}"')
+            elif type(value) is str:
+                parts.append(key + (strings.get(value) or self.string(value)))
+            else:
+                parts.append(key + self.value(value))
+        result = decimal_text(step.result)
+        result = "null" if result is None else f'"{result}"'
+        return f'{head}{", ".join(parts)}}}, "result": {result}}}'
+
+    def encode(self, value) -> str:
+        return json.dumps(value, cls=self.encoder)
+
+    def __call__(self, value) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, list):  # a trace: steps (most of them shared) or dicts
+            converted = self.reference.converted
+            return (
+                "["
+                + ", ".join(
+                    [
+                        converted(v, self.step) if isinstance(v, TraceStep) else converted(v, self.encode)
+                        for v in value
+                    ]
+                )
+                + "]"
+            )
+        return self.reference.converted(value, self.encode)
+
+
+def _copy_value(field, reference: LiveReference):
+    """How a field's value goes into COPY (text format): as the model field would prepare it for
+    an INSERT; JSON (traces as steps) through :class:`_JsonText`."""
+    if isinstance(field, JSONField):
+        as_json = _JsonText(reference, field.encoder)
+        return lambda value: "\\N" if value is None else _copy_text(as_json(value))
+    if isinstance(field, CharField | TextField):
+        return lambda value: "\\N" if value is None else _copy_text(str(value))
+    if isinstance(field, DecimalField | IntegerField | ForeignKey):
+        return lambda value: "\\N" if value is None else str(value)
+    if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+        return lambda value: "\\N" if value is None else value.isoformat()
+
+    def prepared(value):
+        value = field.get_db_prep_save(value, connection)
+        return "\\N" if value is None else _copy_text(str(value))
+
+    return prepared
+
+
+class _GroupWriter:
+    """Writes new groups (field values by attribute name, the trace as steps; the other fields take
+    their defaults) as they are computed, in a ``with`` block.
+
+    On PostgreSQL, from :data:`GROUP_BATCH_SIZE` groups, rows stream through COPY (text format)
+    while the next ones are computed, so the server stores them meanwhile and memory stays flat.
+    Should a query be needed before the last group (reference data outside the snapshot), the
+    COPY is finished first and a new one started after it. Otherwise batched INSERTs.
+    """
+
+    LINES_PER_WRITE = 200
+
+    def __init__(self, *, count: int, reference: LiveReference) -> None:
+        self.reference = reference
+        self.copy = connection.vendor == "postgresql" and count >= GROUP_BATCH_SIZE
+        self.batch: list = []
+        self._wrapper = None
+        self._copying = None  # the COPY under way: its context manager and its Copy
+        if self.copy:
+            self.fields = [f for f in DeclarationGroup._meta.concrete_fields if not f.primary_key]
+            self.prepared = [(f.attname, _copy_value(f, reference)) for f in self.fields]
+            self.defaults: dict | None = None
+            quote = connection.ops.quote_name
+            self.statement = "COPY {} ({}) FROM STDIN".format(
+                quote(DeclarationGroup._meta.db_table), ", ".join(quote(f.column) for f in self.fields)
+            )
+
+    def __enter__(self) -> _GroupWriter:
+        if self.copy:
+            self._wrapper = connection.execute_wrapper(self._before_query)
+            self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc is None:
+                self._flush()
+        except BaseException as error:
+            self._end_copy(error)  # aborted
+            raise
+        else:
+            self._end_copy(exc)
+        finally:
+            if self._wrapper is not None:
+                self._wrapper.__exit__(None, None, None)
+                self._wrapper = None
+
+    def add(self, row: dict) -> None:
+        if not self.copy:
+            row["trace"] = _trace_dicts(row["trace"], self.reference)
+            self.batch.append(DeclarationGroup(**row))
+            if len(self.batch) >= GROUP_BATCH_SIZE:
+                self._flush()
+            return
+        if self.defaults is None:
+            missing = [f for f in self.fields if f.attname not in row]
+            self.defaults = {f.attname: f.pre_save(DeclarationGroup(), True) for f in missing}
+        defaults = self.defaults
+        self.batch.append(
+            "\t".join(
+                [convert(row[name] if name in row else defaults[name]) for name, convert in self.prepared]
+            )
+        )
+        if len(self.batch) >= self.LINES_PER_WRITE:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        if not self.copy:
+            DeclarationGroup.objects.bulk_create(batch)
+            return
+        if self._copying is None:
+            manager = self._copy_block()
+            self._copying = (manager, manager.__enter__())
+        batch.append("")
+        self._copying[1].write("\n".join(batch))
+
+    @contextlib.contextmanager
+    def _copy_block(self) -> Iterator:
+        with connection.cursor() as cursor, cursor.copy(self.statement) as copy:
+            yield copy
+
+    def _end_copy(self, error: BaseException | None = None) -> None:
+        if self._copying is None:
+            return
+        manager, self._copying = self._copying[0], None
+        if error is None:
+            manager.__exit__(None, None, None)
+        else:
+            manager.__exit__(type(error), error, error.__traceback__)
+
+    def _before_query(self, execute, sql, params, many, context):
+        self._end_copy()  # the connection is free for the query; the next rows start a new COPY
+        return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Cyclic garbage collection held off while a declaration is recomputed: the tens of thousands
+    of objects a recomputation allocates (groups, trace steps, states), none in a cycle, would
+    trigger collection after collection over everything alive. Reference counting still frees
+    them; collection resumes (as it was) at the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _compute_into(declaration: Declaration) -> None:
     """Replace the groups of a draft by freshly computed ones, keeping the declarant's overrides."""
+    with _collection_paused():
+        _recompute(declaration)
+
+
+def _installation_names(ids: list[int]) -> dict[int, str]:
+    """Names of the installations ``ids`` (PostgreSQL: one array parameter, however many ids)."""
+    quote, meta = connection.ops.quote_name, Installation._meta
+    table, pk, name = quote(meta.db_table), quote(meta.pk.column), quote(meta.get_field("name").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pk}, {name} FROM {table} WHERE {pk} = ANY(%s)", [ids])  # noqa: S608
+        return dict(cursor.fetchall())
+
+
+def _recompute(declaration: Declaration) -> None:
     before = declaration_state(declaration=declaration)  # what changed: compared once the groups are written
     overrides = {
         (g.cn_code, g.country, g.installation_id, g.quarter, g.price_period_start): (
@@ -589,50 +833,71 @@ def _compute_into(declaration: Declaration) -> None:
         countries={g.country for g in groups},
         years=[declaration.year],
     )
+    # On PostgreSQL what was written is known exactly (numeric columns round half away from zero):
+    # what changed is worked out from the computed groups rather than read back.
+    states: list[tuple] | None = None
+    if connection.vendor == "postgresql":
+        states = []
+        installations = sorted({g.installation_id for g in groups if g.installation_id is not None})
+        names = _installation_names(installations)
     declaration.groups.all().delete()
-    rows = []
-    totals = {"quantity": ZERO, "embedded": ZERO, "certificates": ZERO, "cost": ZERO}
+    quantity = embedded = certificates = cost = ZERO
     errors = []
-    for g in groups:
-        override, reason = overrides.get(g.group_key, ("", ""))
-        found = shared.get((g.installation_id, g.cn_code)) if g.installation_id else None
-        values = compute_group(
-            group=g,
-            year=declaration.year,
-            shared=found,
-            override_source=override,
-            claim=claims.get(g.group_key),
-            reference=reference,
-        )
-        rows.append(
-            {
-                "declaration_id": declaration.pk,
-                "cn_code": g.cn_code,
-                "country": g.country,
-                "installation_id": g.installation_id,
-                "quarter": g.quarter,
-                "price_period_start": g.price_period_start,
-                "price_period_end": g.price_period_end,
-                "override_source": override,
-                "override_reason": reason,
-                **values,
-            }
-        )
-        totals["quantity"] += values["mass_tonnes"]
-        totals["embedded"] += values["embedded_t_co2e"]
-        totals["certificates"] += values["certificates"]
-        totals["cost"] += values["cost_eur"]
-        if values["error"]:
-            errors.append(f"{g.cn_code} {g.country} Q{g.quarter}: {values['error']}")
-    _insert_groups(rows)
-    declaration.quantity_tonnes = totals["quantity"]
-    declaration.embedded_t_co2e = totals["embedded"]
-    declaration.certificates = totals["certificates"]
-    declaration.cost_eur = totals["cost"]
+    with _GroupWriter(count=len(groups), reference=reference) as writer:
+        for g in groups:
+            override, reason = overrides.get(g.group_key, ("", ""))
+            found = shared.get((g.installation_id, g.cn_code)) if g.installation_id else None
+            values = _group_values(
+                group=g,
+                year=declaration.year,
+                shared=found,
+                override_source=override,
+                claim=claims.get(g.group_key),
+                reference=reference,
+            )
+            writer.add(
+                {
+                    "declaration_id": declaration.pk,
+                    "cn_code": g.cn_code,
+                    "country": g.country,
+                    "installation_id": g.installation_id,
+                    "quarter": g.quarter,
+                    "price_period_start": g.price_period_start,
+                    "price_period_end": g.price_period_end,
+                    "override_source": override,
+                    "override_reason": reason,
+                    **values,
+                }
+            )
+            quantity += values["mass_tonnes"]
+            embedded += values["embedded_t_co2e"]
+            certificates += values["certificates"]
+            cost += values["cost_eur"]
+            if values["error"]:
+                errors.append(f"{g.cn_code} {g.country} Q{g.quarter}: {values['error']}")
+            if states is not None:
+                states.append(
+                    (
+                        g.cn_code,
+                        g.country,
+                        g.installation_id,
+                        g.quarter,
+                        g.price_period_start,
+                        names.get(g.installation_id),
+                        values["report_id"],
+                        values["error"],
+                        *[stored_number(values[f]) for f in NUMBER_FIELDS],
+                        values["datasets"],
+                    )
+                )
+    declaration.quantity_tonnes = quantity
+    declaration.embedded_t_co2e = embedded
+    declaration.certificates = certificates
+    declaration.cost_eur = cost
     declaration.computation_error = "\n".join(errors)
     declaration.computed_at = timezone.now()
     declaration.save()
-    declaration_change_record(declaration=declaration, before=before)
+    declaration_change_record(declaration=declaration, before=before, groups=states)
 
 
 @transaction.atomic
