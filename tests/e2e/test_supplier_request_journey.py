@@ -78,6 +78,6 @@ def test_a_supplier_claims_the_emailed_request_and_answers_it(live_server, page,
     body = page.locator("body")
     expect(body).to_contain_text("claimed by Bosporus Steel Works")
     expect(body).to_contain_text("Answered")
-    for kind in ("sent", "opened", "claimed", "answered"):
-        expect(page.locator("table").last).to_contain_text(kind)
+    for step in ("Request sent", "Opened by the supplier", "Claimed by the supplier", "Answered: data shared"):
+        expect(page.locator("table").last).to_contain_text(step)
     screenshot("e2e-supplier-request-claimed-and-answered")
