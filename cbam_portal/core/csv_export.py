@@ -1,23 +1,27 @@
 """CSV files that are safe to open in a spreadsheet.
 
 A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return may be run as a formula by
-spreadsheet software (CSV injection); such cells are prefixed with a single quote.
+spreadsheet software (CSV injection); such cells are prefixed with a single quote. A plain number
+(`-30,125`, `+1.5e3` is not one) cannot run anything and is left as it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A signed number with decimal point or comma and digit grouping, nothing else.
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d.,]*\Z")
 
 
 def csv_safe(value: Any) -> str:
     """The cell text for `value`, neutralised when a spreadsheet could read it as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
 

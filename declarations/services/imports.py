@@ -4,8 +4,8 @@ A bulk upload goes through three steps: `import_upload_create` stores the file a
 header, `import_upload_start` fixes the column mapping (remembered per organisation) and starts
 the job, and the job (`declarations.jobs`) calls `import_upload_run`, which streams the file
 through the validator and writes every line in one transaction, or none: a single bad row
-rejects the whole file and the job's result file lists every rejected row (row, column, value,
-message).
+rejects the whole file and the job's result file lists every error (row, column, value,
+message) with the rejected row's own cells, so it can be corrected and uploaded again.
 
 On PostgreSQL valid rows are streamed with COPY straight into `ImportLine` inside a savepoint, so
 the server writes while Python checks the next block of the file (`ingest.validate.BlockLines`
@@ -48,7 +48,7 @@ from cbam_portal.reference.models import CnGood, Country, DatasetKind
 
 from ..ingest import FileProblem, RowError, RowValidator, open_table
 from ..ingest.fields import FIELD_KEYS, FIELDS, REQUIRED_FIELDS, suggest_mapping
-from ..ingest.reader import Block, sniff_format
+from ..ingest.reader import Block, Table, sniff_format
 from ..ingest.validate import (
     LINE_COLUMNS,
     OUTPUT_COLUMNS,
@@ -79,6 +79,8 @@ DEFAULT_MAPPING_NAME = "default"
 #: Errors kept in the job result (the page shows them); the CSV file keeps up to MAX_REJECTED_LINES.
 MAX_ERRORS_IN_RESULT = 200
 MAX_REJECTED_LINES = 100_000
+#: Rejected rows whose own cells are copied into the rejected-rows file (the errors of the others are listed).
+MAX_REJECTED_ROWS_WITH_CELLS = 20_000
 COPY_BATCH = 4096  # rows per COPY write on the row-by-row path
 REJECTED_HEADER = ("row", "column", "value", "message")
 
@@ -338,8 +340,8 @@ class _Rejections:
     """Collects row errors: all of them counted, the first ones kept for the page and the file."""
 
     def __init__(self):
-        self.writer = SafeCsvWriter(REJECTED_HEADER)
         self.first: list[dict] = []
+        self.kept: list[RowError] = []
         self.lines = 0
         self.rows: set[int] = set()
 
@@ -348,11 +350,31 @@ class _Rejections:
         if len(self.first) < MAX_ERRORS_IN_RESULT:
             self.first.append({"row": error.row, "column": error.column, "value": error.value[:200], "message": error.message})
         if self.lines < MAX_REJECTED_LINES:
-            self.writer.writerow((error.row, error.column, error.value, error.message))
+            self.kept.append(error)
         self.lines += 1
 
     def __bool__(self) -> bool:
         return self.lines > 0
+
+    def csv(self, table: Table | None) -> bytes:
+        """The rejected-rows file: one line per error (row, column, value, message) followed by the
+        rejected row's own cells under the file's own headers (for the first
+        ``MAX_REJECTED_ROWS_WITH_CELLS`` rows), so the rows can be corrected and uploaded again."""
+        wanted = sorted({e.row for e in self.kept})[:MAX_REJECTED_ROWS_WITH_CELLS]
+        cells: dict[int, list[str]] = {}
+        columns: list[str] = []
+        if table is not None and wanted:
+            columns = list(table.columns)
+            needed, last = set(wanted), wanted[-1]
+            for row_no, row in table.rows:
+                if row_no in needed:
+                    cells[row_no] = row
+                if row_no >= last:
+                    break
+        writer = SafeCsvWriter((*REJECTED_HEADER, *columns))
+        for error in self.kept:
+            writer.writerow((error.row, error.column, error.value, error.message, *cells.get(error.row, ())))
+        return writer.getvalue()
 
 
 def _duplicate_message(existing: bool, first_row: int | None) -> str:
@@ -448,8 +470,21 @@ def import_upload_run(
     if rejections:
         counts.rejected_rows = len(rejections.rows)
         _mark_rejected(upload, actor, counts, rejections)
-        return _result(upload, errors=rejections.first, error_count=rejections.lines), rejections.writer.getvalue()
+        return _result(upload, errors=rejections.first, error_count=rejections.lines), _rejected_file(upload, rejections)
     return _result(upload), None
+
+
+def _rejected_file(upload: ImportUpload, rejections: _Rejections) -> bytes:
+    """The rejected-rows CSV, with the rows' own cells read back from the stored file."""
+    try:
+        with default_storage.open(upload.stored_file, "rb") as handle:
+            try:
+                table = open_table(handle, upload.format)
+            except FileProblem:
+                table = None  # the file itself could not be read: its errors are all there is
+            return rejections.csv(table)
+    except (FileNotFoundError, OSError, ValueError):
+        return rejections.csv(None)
 
 
 class _BackgroundProgress:

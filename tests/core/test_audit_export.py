@@ -45,6 +45,11 @@ def _export(personas, callbacks, filters=None):
         ("@cmd", "'@cmd"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("-30,125", "-30,125"),  # a plain (negative) number cannot run: left as it is
+        ("-30.125", "-30.125"),
+        ("+12", "+12"),
+        ("-1e5", "'-1e5"),
+        ("-", "'-"),
         ("plain", "plain"),
         ("a=b", "a=b"),
         ("", ""),

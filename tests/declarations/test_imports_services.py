@@ -157,7 +157,11 @@ def test_bad_rows_reject_the_whole_file_and_every_error_is_listed(org, actor, dj
     errors = {(int(r["row"]), r["column"]): r for r in rejected_rows(upload)}
     assert errors[(3, "Release date")]["message"] == "In the future."
     assert "Before 1 January 2026" in errors[(4, "Release date")]["message"]
-    assert errors[(5, "Net mass (t)")]["value"] == "'-4"  # neutralised for spreadsheets
+    assert errors[(5, "Net mass (t)")]["value"] == "-4"  # a plain number cannot run as a formula
+    # Each error line carries the rejected row's own cells under the file's headers, to correct it.
+    assert errors[(5, "Net mass (t)")]["Net mass (t)"] == "-4"
+    assert errors[(8, "CN code")]["CN code"] == "72AB1000"
+    assert errors[(11, "MRN")]["MRN"] == "12345"
     assert errors[(6, "Net mass (t)")]["message"] == "Must be greater than zero."
     assert "chapter 77" in errors[(7, "CN code")]["message"]
     assert "8 digits" in errors[(8, "CN code")]["message"]
@@ -242,6 +246,9 @@ def test_formulas_are_stored_as_text_and_neutralised_in_the_rejected_rows_file(o
     values = {r["column"]: r["value"] for r in rejected_rows(upload)}
     assert values["MRN"] == "'=cmd|' /C calc'!A0"
     assert values["Procedure"] == "'@SUM(1+1)"
+    # The row's own cells, copied after the error columns, are neutralised too.
+    first = rejected_rows(upload)[0]
+    assert first["MRN"] == "'=cmd|' /C calc'!A0" and first["Procedure"] == "'@SUM(1+1)"
 
 
 def test_an_xlsx_extract_is_imported_and_its_formulas_are_not_evaluated(org, actor, django_capture_on_commit_callbacks):
