@@ -482,7 +482,14 @@ def _rejected_file(upload: ImportUpload, rejections: _Rejections) -> bytes:
                 table = open_table(handle, upload.format)
             except FileProblem:
                 table = None  # the file itself could not be read: its errors are all there is
-            return rejections.csv(table)
+            try:
+                return rejections.csv(table)
+            finally:
+                if table is not None:  # stop reading while the file is still open
+                    for reader in (table.rows, table.blocks):
+                        close = getattr(reader, "close", None)
+                        if close is not None:
+                            close()
     except (FileNotFoundError, OSError, ValueError):
         return rejections.csv(None)
 
