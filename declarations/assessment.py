@@ -113,7 +113,8 @@ class AssessmentInput:
     #: The operator's SEE counted for the obligation (tCO2e per functional unit), already applying
     #: the Annex II (direct only) and precursor cross-over rules; used instead of direct/indirect.
     see_obligation: Decimal | None = None
-    #: A release date whose certificate price applies (from 2027: the price period covering it).
+    #: The date of release for free circulation, whose certificate price applies (from 2027: the
+    #: price period covering it; called ``release_date`` in the form, the API and the command).
     price_day: dt.date | None = None
     #: With actual data for a complex good: the specific mass of each precursor (m_i) from the
     #: operator's report, so that the SEFA adds the precursors' benchmarks ([IR2620] Annex 4, Eq. 4).
@@ -223,6 +224,19 @@ def _check_input(data: AssessmentInput) -> None:
         )
     if data.quarter is not None and data.quarter not in (1, 2, 3, 4):
         raise AssessmentError("quarter", _("Quarter must be 1, 2, 3 or 4."))
+    if data.price_day is not None:
+        if data.price_day.year != data.year:
+            raise AssessmentError(
+                "release_date",
+                _("The date of release %(day)s is not in %(year)s, the year of import.")
+                % {"day": data.price_day.isoformat(), "year": data.year},
+            )
+        if data.quarter is not None and data.quarter != (data.price_day.month - 1) // 3 + 1:
+            raise AssessmentError(
+                "quarter",
+                _("Q%(q)s does not contain the date of release %(day)s.")
+                % {"q": data.quarter, "day": data.price_day.isoformat()},
+            )
     if data.see_indirect is not None and data.see_direct is None:
         raise AssessmentError(
             "see_direct", _("Give the actual direct SEE together with the actual indirect SEE.")

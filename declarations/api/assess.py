@@ -28,6 +28,12 @@ class AssessSerializer(serializers.Serializer):
     mass = serializers.DecimalField(help_text="Net mass in tonnes.", **QUANTITY)
     year = serializers.IntegerField(max_value=2100)
     quarter = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
+    release_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Date of release for free circulation: from 2027 the weekly price of that date "
+        "(when loaded); gives the quarter when none is given.",
+    )
     price = serializers.DecimalField(
         required=False,
         allow_null=True,
@@ -54,7 +60,11 @@ class AssessSerializer(serializers.Serializer):
     )
 
     def to_input(self) -> AssessmentInput:
-        return AssessmentInput(**{**self.validated_data, "route": self.validated_data.get("route") or ""})
+        data = dict(self.validated_data)
+        day = data.pop("release_date", None)
+        if day is not None and not data.get("quarter"):
+            data["quarter"] = (day.month - 1) // 3 + 1
+        return AssessmentInput(**{**data, "route": data.get("route") or "", "price_day": day})
 
 
 class AssessView(APIView):

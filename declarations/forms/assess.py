@@ -13,6 +13,10 @@ from ..liability import FIRST_YEAR
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
 
 
+def _quarter(day) -> int:
+    return (day.month - 1) // 3 + 1
+
+
 def _country_choices() -> list[tuple[str, str]]:
     return [("", _("Choose a country"))] + [(c.iso2, f"{c.name} ({c.iso2})") for c in country_list()]
 
@@ -42,6 +46,14 @@ class AssessForm(forms.Form):
         empty_value=None,
         choices=[("", "—"), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
         help_text=_("2026 imports are priced per quarter of import."),
+    )
+    release_date = forms.DateField(
+        label=_("Date of release"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "From 2027 the price is the weekly one of this date (when loaded); it also gives the quarter."
+        ),
     )
     price = forms.DecimalField(
         label=_("Certificate price (EUR)"),
@@ -82,8 +94,10 @@ class AssessForm(forms.Form):
             country=data["country"],
             mass=data["mass"],
             year=data["year"],
-            quarter=data.get("quarter"),
+            quarter=data.get("quarter")
+            or (_quarter(data["release_date"]) if data.get("release_date") else None),
             price=data.get("price"),
+            price_day=data.get("release_date"),
             see_direct=data.get("see_direct"),
             see_indirect=data.get("see_indirect"),
             route=data.get("route") or "",

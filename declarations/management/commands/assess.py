@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
 from declarations.assessment import AssessmentError, AssessmentInput, assess_good, assessment_as_dict
+
+
+def _date(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"--release-date: “{raw}” is not a date (YYYY-MM-DD)") from None
+
+
+_date.__name__ = "date"
 
 
 def _decimal(option: str):
@@ -38,6 +49,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quarter", type=int, choices=(1, 2, 3, 4), help="Quarter of import (2026 prices)."
         )
+        parser.add_argument(
+            "--release-date",
+            type=_date,
+            help="Date of release (YYYY-MM-DD): from 2027 the weekly price of that date; gives the quarter.",
+        )
         parser.add_argument("--price", type=_decimal("--price"), help="Certificate price in EUR.")
         parser.add_argument("--see-direct", type=_decimal("--see-direct"), help="Actual direct SEE.")
         parser.add_argument("--see-indirect", type=_decimal("--see-indirect"), help="Actual indirect SEE.")
@@ -62,8 +78,10 @@ class Command(BaseCommand):
             country=options["country"],
             mass=options["mass"],
             year=options["year"],
-            quarter=options["quarter"],
+            quarter=options["quarter"]
+            or ((options["release_date"].month - 1) // 3 + 1 if options["release_date"] else None),
             price=options["price"],
+            price_day=options["release_date"],
             see_direct=options["see_direct"],
             see_indirect=options["see_indirect"],
             route=options["route"] or "",
