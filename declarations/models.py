@@ -444,6 +444,12 @@ class HistoricReport(models.Model):
     schema_validated = models.BooleanField(_("validated against the XSD"), default=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # A corrected report (same ReportId, another file) replaces this one; kept for the audit trail.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes",
+        verbose_name=_("superseded by"),
+    )
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-year", "-quarter", "-pk"]
@@ -457,6 +463,10 @@ class HistoricReport(models.Model):
     @property
     def period(self) -> str:
         return f"{self.year}-Q{self.quarter}"
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_by_id is not None
 
 
 class HistoricReportUpload(models.Model):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import include, path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -32,6 +32,11 @@ class PayloadTooLarge(exceptions.APIException):
 
 class HistoricReportSerializer(serializers.ModelSerializer):
     period = serializers.CharField(read_only=True)
+    superseded_by = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The corrected report (same ReportId) that replaced this one.",
+    )
 
     class Meta:
         model = HistoricReport
@@ -57,6 +62,8 @@ class HistoricReportSerializer(serializers.ModelSerializer):
             "header_total_emissions",
             "schema_validated",
             "uploaded_at",
+            "superseded_by",
+            "superseded_at",
         ]
         read_only_fields = fields
 
@@ -152,6 +159,18 @@ class HistoricReportBatchSerializer(serializers.Serializer):
     uploads = HistoricReportUploadSerializer(many=True)
 
 
+INCLUDE_SUPERSEDED = OpenApiParameter(
+    "include_superseded",
+    bool,
+    description="Also list what corrected reports (same ReportId) replaced; by default only current reports count.",
+)
+
+
+def _include_superseded(request) -> bool:
+    return str(request.query_params.get("include_superseded", "")).lower() in ("1", "true", "yes")
+
+
+@extend_schema_view(list=extend_schema(parameters=[INCLUDE_SUPERSEDED]))
 class HistoricReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Transitional quarterly reports the organisation imported, with their totals as reported."""
 
@@ -162,9 +181,13 @@ class HistoricReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     ordering = ["-year", "-quarter", "-pk"]
 
     def base_queryset(self):
-        return HistoricReport.objects.order_by("-year", "-quarter", "-pk")
+        qs = HistoricReport.objects.order_by("-year", "-quarter", "-pk")
+        if self.action == "list" and not _include_superseded(self.request):
+            qs = qs.filter(superseded_by__isnull=True)
+        return qs
 
 
+@extend_schema_view(list=extend_schema(parameters=[INCLUDE_SUPERSEDED]))
 class HistoricEmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Emissions reported per imported good and installation in the organisation's transitional
     reports (values and unit codes as reported)."""
@@ -176,7 +199,14 @@ class HistoricEmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     ordering = ["report", "item_number", "sequence_number", "pk"]
 
     def base_queryset(self):
-        return HistoricEmission.objects.order_by("report", "item_number", "sequence_number", "pk")
+        qs = HistoricEmission.objects.order_by("report", "item_number", "sequence_number", "pk")
+        if (
+            self.action == "list"
+            and not self.request.query_params.get("report")
+            and not _include_superseded(self.request)
+        ):
+            qs = qs.filter(report__superseded_by__isnull=True)
+        return qs
 
 
 class HistoricReportUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):

@@ -14,16 +14,17 @@ from cbam_portal.accounts.access import Access
 from ..models import HistoricEmission, HistoricInstallation, HistoricReport, HistoricReportUpload, Supplier
 
 
-def historic_report_list_for(access: Access) -> QuerySet[HistoricReport]:
-    return (
-        HistoricReport.objects.filter(organisation=access.organisation)
-        .select_related("uploaded_by")
-        .order_by("-year", "-quarter", "-pk")
-    )
+def historic_report_list_for(access: Access, *, include_superseded: bool = False) -> QuerySet[HistoricReport]:
+    """The organisation's current reports; with `include_superseded`, also those replaced by a
+    corrected report (same ReportId), kept for the audit trail."""
+    qs = HistoricReport.objects.filter(organisation=access.organisation)
+    if not include_superseded:
+        qs = qs.filter(superseded_by__isnull=True)
+    return qs.select_related("uploaded_by", "superseded_by").order_by("-year", "-quarter", "-pk")
 
 
 def historic_report_get(access: Access, pk) -> HistoricReport:
-    return get_object_or_404(historic_report_list_for(access), pk=pk)
+    return get_object_or_404(historic_report_list_for(access, include_superseded=True), pk=pk)
 
 
 def historic_emission_list_for(
@@ -32,8 +33,8 @@ def historic_emission_list_for(
     qs = HistoricEmission.objects.filter(organisation=access.organisation).select_related(
         "report", "supplier", "installation"
     )
-    if report is not None:
-        qs = qs.filter(report=report)
+    # One report's emissions even when superseded; otherwise only those of current reports.
+    qs = qs.filter(report=report) if report is not None else qs.filter(report__superseded_by__isnull=True)
     if supplier is not None:
         qs = qs.filter(supplier=supplier)
     return qs.order_by("report__year", "report__quarter", "report_id", "item_number", "sequence_number", "pk")
@@ -79,7 +80,9 @@ def supplier_history_for(access: Access, supplier: Supplier) -> SupplierHistory:
     by_pk = {i.pk: InstallationHistory(installation=i) for i in installations}
     unattached = InstallationHistory(installation=None)
     emissions = (
-        HistoricEmission.objects.filter(organisation=access.organisation, supplier=supplier)
+        HistoricEmission.objects.filter(
+            organisation=access.organisation, supplier=supplier, report__superseded_by__isnull=True
+        )
         .select_related("report")
         .order_by("cn_code", "report__year", "report__quarter", "pk")
     )
@@ -88,7 +91,8 @@ def supplier_history_for(access: Access, supplier: Supplier) -> SupplierHistory:
         by_pk.get(emission.installation_id, unattached).rows.append(emission)
         if emission.cn_code not in cn_codes:
             cn_codes.append(emission.cn_code)
-    result = [h for h in by_pk.values()]
+    # Installations known only from superseded reports have nothing current to show.
+    result = [h for h in by_pk.values() if h.rows]
     if unattached.rows:
         result.append(unattached)
     return SupplierHistory(installations=result, cn_codes=sorted(cn_codes))

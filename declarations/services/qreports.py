@@ -129,6 +129,22 @@ def _require_declarant(organisation: Organisation) -> None:
         raise ValidationError(_("Only declarants (importers) import their quarterly reports."))
 
 
+def _organisation_eori(organisation: Organisation) -> str:
+    return (organisation.eori or "").strip().upper()
+
+
+def _no_eori_message(organisation: Organisation) -> str:
+    return _(
+        "%(organisation)s has no EORI number recorded: an administrator must record the "
+        "organisation's EORI before quarterly reports can be imported (they are matched against it)."
+    ) % {"organisation": organisation.name}
+
+
+def _require_eori(organisation: Organisation) -> None:
+    if not _organisation_eori(organisation):
+        raise ValidationError({"files": _no_eori_message(organisation)})
+
+
 def _digest(uploaded_file) -> str:
     digest = hashlib.sha256()
     uploaded_file.seek(0)
@@ -149,6 +165,7 @@ def historic_report_uploads_create(
     such and not imported again. Returns the uploads and the job (None when nothing is left to do).
     """
     _require_declarant(organisation)
+    _require_eori(organisation)
     files = list(uploaded_files)
     if not files:
         raise ValidationError({"files": _("Choose at least one quarterly report file.")})
@@ -509,6 +526,49 @@ def _emission_rows(
     return rows
 
 
+def _eori_of(party) -> str:
+    return ((party.identification_number if party is not None else "") or "").strip().upper()
+
+
+def _require_own_report(report: QReport, organisation: Organisation, data: bytes) -> None:
+    """Refuse a report filed for another organisation.
+
+    Accepted when the organisation's EORI is the report's Declarant or Importer. A customs
+    representative imports in the name of the importer it represents (the organisation here is the
+    importer), so a report the representative filed as declarant for that importer is accepted too.
+    """
+    eori = _organisation_eori(organisation)
+    path = "/QReport/Declarant/IdentificationNumber"
+    if not eori:
+        raise _Refused([Problem(path, _no_eori_message(organisation))])
+    if eori in {_eori_of(report.declarant), _eori_of(report.importer)} - {""}:
+        return
+    declarant = report.declarant
+    line = None
+    try:
+        element = load_xml(data).find(f"{{{NAMESPACE}}}Declarant/{{{NAMESPACE}}}IdentificationNumber")
+        line = element.sourceline if element is not None else None
+    except QReportError:
+        pass
+    raise _Refused(
+        [
+            Problem(
+                path,
+                _(
+                    "This report was filed by EORI %(filed)s (%(name)s); your organisation's EORI is "
+                    "%(own)s: import reports of your own organisation only."
+                )
+                % {
+                    "filed": _eori_of(declarant) or "–",
+                    "name": (declarant.name if declarant is not None else "") or "–",
+                    "own": eori,
+                },
+                line,
+            )
+        ]
+    )
+
+
 def _read(upload: HistoricReportUpload) -> bytes:
     try:
         with default_storage.open(upload.stored_file, "rb") as handle:
@@ -554,6 +614,7 @@ def historic_report_upload_run(
     try:
         data = _read(upload)
         report, validated = _check(data)
+        _require_own_report(report, organisation, data)
         quarter = _quarter(report, data)
         with transaction.atomic():
             _write(
@@ -657,6 +718,7 @@ def _write(
             )
         )
     HistoricEmission.objects.bulk_create(emissions, batch_size=500)
+    replaced = _supersede(record, organisation=organisation, actor=actor)
     upload.status = HistoricUploadStatus.IMPORTED
     upload.report = record
     upload.schema_validated = validated
@@ -680,9 +742,59 @@ def _write(
             "suppliers_created": [s.pk for s in suppliers.created],
             "installations_created": [i.pk for i in suppliers.new_installations],
             "schema_validated": validated,
+            "supersedes": [r.pk for r in replaced],
+            "superseded_by": record.superseded_by_id,
         },
     )
     return record
+
+
+def _supersede(record: HistoricReport, *, organisation: Organisation, actor: Actor) -> list[HistoricReport]:
+    """A corrected report (same ReportId as a current report of the organisation, another file)
+    replaces it: the most recently submitted one stays current (the new one on a tie), the others
+    are kept for the audit trail, marked superseded. Returns the reports the new one replaced."""
+    if not record.report_id:
+        return []
+    current = list(
+        HistoricReport.objects.select_for_update()
+        .filter(organisation=organisation, report_id=record.report_id, superseded_by__isnull=True)
+        .exclude(pk=record.pk)
+        .order_by("pk")
+    )
+    if not current:
+        return []
+    now = timezone.now()
+    newer = [
+        r
+        for r in current
+        if r.submission_date and record.submission_date and r.submission_date > record.submission_date
+    ]
+    if newer:
+        # An older version arrived after its correction: it is kept, already superseded.
+        keeper = max(newer, key=lambda r: (r.submission_date, r.pk))
+        record.superseded_by, record.superseded_at = keeper, now
+        record.save(update_fields=["superseded_by", "superseded_at"])
+        audit_record(
+            actor=actor,
+            verb="historic_report.superseded",
+            organisation=organisation,
+            target=record,
+            after={"report_id": record.report_id, "superseded_by": keeper.pk},
+        )
+        return []
+    HistoricReport.objects.filter(pk__in=[r.pk for r in current]).update(
+        superseded_by=record, superseded_at=now
+    )
+    for old in current:
+        audit_record(
+            actor=actor,
+            verb="historic_report.superseded",
+            organisation=organisation,
+            target=old,
+            before={"sha256": old.sha256, "file_name": old.file_name},
+            after={"report_id": record.report_id, "superseded_by": record.pk, "sha256": record.sha256},
+        )
+    return current
 
 
 @transaction.atomic

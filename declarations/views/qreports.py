@@ -45,11 +45,15 @@ def historic_report_list(request):
     access = request.access
     uploads = list(selectors.historic_upload_list_for(access)[:RECENT_UPLOADS])
     active_jobs = {u.job_id: u.job for u in uploads if u.job is not None and not u.job.is_finished}
+    include_superseded = request.GET.get("superseded") == "1"
     return render(
         request,
         "declarations/qreports/list.html",
         {
-            "reports": list(selectors.historic_report_list_for(access)),
+            "reports": list(
+                selectors.historic_report_list_for(access, include_superseded=include_superseded)
+            ),
+            "include_superseded": include_superseded,
             "uploads": uploads,
             "active_jobs": list(active_jobs.values()),
             "can_edit": access.can(Capability.EDIT),

@@ -12,6 +12,7 @@ from declarations.models import HistoricReport, HistoricReportUpload, Supplier
 from tests.conftest import api_login
 
 from .test_qreport_import_support import (  # noqa: F401  (fixtures)
+    personas_fixture,
     sample_bytes_fixture,
     schema_valid,
     upload_and_run,

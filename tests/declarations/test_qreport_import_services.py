@@ -26,10 +26,12 @@ from emissions.models import Installation
 from tests.factories import OperatorFactory
 
 from .test_qreport_import_support import (  # noqa: F401  (fixtures)
+    personas_fixture,
     q,
     sample_bytes_fixture,
     schema_valid,
     upload_and_run,
+    with_parties,
     with_xsd_fixture,
     without_xsd_fixture,
     xml_file,
@@ -427,10 +429,10 @@ def test_a_later_report_finds_the_supplier_by_operator_id_even_under_another_nam
     assert sorted(HistoricReport.objects.values_list("quarter", "year")) == [(1, 2024), (4, 2023)]
 
 
-def test_two_organisations_import_the_same_file_each_for_itself(
+def test_a_report_naming_two_organisations_as_declarant_and_importer_is_imported_by_each_for_itself(
     personas, sample_bytes, with_xsd, django_capture_on_commit_callbacks
 ):
-    data = schema_valid(sample_bytes)
+    data = with_parties(schema_valid(sample_bytes), importer=personas.other_organisation.eori)
     upload_and_run(personas, xml_file(data), capture=django_capture_on_commit_callbacks)
 
     (other,), _job = upload_and_run(

@@ -9,12 +9,26 @@ from lxml import etree
 
 from cbam_portal.core.actor import Actor
 from declarations.services.qreports import historic_report_uploads_create
-from tests.conftest import require_shared_data
+from tests.conftest import make_personas, require_shared_data
 
 NS = "http://xmlns.ec.eu/BusinessObjects/CBAM/Types/V1"
 MAIN_XSD = "cbam_transitional_QReport_v17.03.xsd"
 STYPES_XSD = "cbam_transitional_stypes_v17.03.xsd"
 SAMPLE = "cbam_transitional_sample_quarterly_report.xml"
+
+
+#: The EORI of the Declarant (and Importer) of the Commission sample.
+SAMPLE_EORI = "GR293847584930295"
+
+
+@pytest.fixture(name="personas")
+def personas_fixture(db):
+    """The usual personas, their organisation registered under the sample declarant's EORI (a
+    report is imported only by the organisation that filed it or is its importer)."""
+    personas = make_personas()
+    personas.organisation.eori = SAMPLE_EORI
+    personas.organisation.save(update_fields=["eori"])
+    return personas
 
 
 def q(name: str) -> str:
@@ -77,6 +91,33 @@ def schema_valid(
             element.text = "TD02"
     for mime in root.iter(q("MIME")):
         mime.addnext(_element("Binary", "UEsDBA=="))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def with_parties(
+    data: bytes,
+    *,
+    declarant: str | None = None,
+    declarant_name: str | None = None,
+    importer: str | None = None,
+    report_id: str | None = None,
+    submitted: str | None = None,
+) -> bytes:
+    """The report with another Declarant / Importer EORI (and name), ReportId or SubmissionDate."""
+    root = etree.fromstring(data)
+    for party, eori in (("Declarant", declarant), ("Importer", importer)):
+        if eori is not None:
+            root.find(f"{q(party)}/{q('IdentificationNumber')}").text = eori
+    if declarant_name is not None:
+        root.find(f"{q('Declarant')}/{q('Name')}").text = declarant_name
+    if report_id is not None:
+        element = root.find(q("ReportId"))
+        if element is None:
+            element = root.find(q("DraftReportId"))
+            element.tag = q("ReportId")
+        element.text = report_id
+    if submitted is not None:
+        root.find(q("SubmissionDate")).text = submitted
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -18,6 +18,7 @@ from tests.conftest import login
 from tests.factories import MembershipFactory, OperatorFactory, RepresentationFactory, RepresentativeFactory
 
 from .test_qreport_import_support import (  # noqa: F401  (fixtures)
+    personas_fixture,
     sample_bytes_fixture,
     schema_valid,
     upload_and_run,
@@ -287,7 +288,9 @@ def test_operators_have_no_historic_report_pages(personas):
     assert login(user, operator).get(reverse("declarations:historic_report_upload")).status_code == 404
 
 
-def test_the_request_link_of_the_supplier_section_pre_fills_supplier_and_cn_codes(personas, clients, imported):
+def test_the_request_link_of_the_supplier_section_pre_fills_supplier_and_cn_codes(
+    personas, clients, imported
+):
     supplier = Supplier.objects.get()
     form_page = clients["owner"].get(
         reverse("declarations:data_request_create") + f"?supplier={supplier.pk}&cn_codes=76090000"

@@ -79,6 +79,7 @@ AUDIT_VERB_LABELS = {
     "historic_report_upload.created": gettext_lazy("Transitional report uploaded"),
     "historic_report_upload.rejected": gettext_lazy("Transitional report rejected"),
     "historic_report.imported": gettext_lazy("Transitional report imported"),
+    "historic_report.superseded": gettext_lazy("Transitional report replaced by its correction"),
     "supplier.created": gettext_lazy("Supplier added"),
     "supplier.updated": gettext_lazy("Supplier changed"),
     "supplier.mapping_created": gettext_lazy("Supplier linked to an installation"),
