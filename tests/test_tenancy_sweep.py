@@ -17,9 +17,10 @@ from cbam_portal.accounts.policy import Role
 from cbam_portal.core.models import AuditEvent
 from tests.conftest import api_login, login
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
+from tests.reference.conftest import load_builtin
 
-pytestmark = pytest.mark.django_db
+# Sequences restart for each test (PostgreSQL's would not roll back), so the demo's ids are 1..N.
+pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
 #: Public or not tenant-owned: reference data, the quick assessment, the schema, admin, allauth.
 PUBLIC_PREFIXES = (
@@ -65,7 +66,8 @@ def _fill(route: str, value: int) -> str:
 
 
 @pytest.fixture
-def demo(reference_data):  # noqa: F811
+def demo():
+    load_builtin()
     call_command("seed_demo", stdout=io.StringIO())
     return Organisation.objects.aggregate(top=Max("pk"))["top"]
 
