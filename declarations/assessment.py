@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 
 from django.utils.translation import gettext as _
@@ -791,12 +791,7 @@ def _precursor_benchmark(
     if not in_year and rows:
         latest = max(b.production_years for b in rows)
         in_year = [b for b in rows if b.production_years == latest]
-    route = ""
-    match = _ROUTE_IN_TEXT.search((share.route or "").upper())
-    if match:
-        route = match.group(1)
-    elif 0 < len(share.route.strip()) <= 2:
-        route = share.route.strip().upper()
+    route = route_code(share.route)
     chosen = [b for b in in_year if b.route == route] or in_year
     if not chosen:
         return ZERO, _("no benchmark published for %(code)s: none added") % {"code": format_cn(share.cn_code)}
@@ -832,6 +827,16 @@ def _precursors_benchmark(
 
 
 _ROUTE_IN_TEXT = re.compile(r"\(([A-Z]{1,2})\)")
+
+
+def route_code(text: str) -> str:
+    """The benchmark route indicator of a production route as reported: "K" or
+    "Primary aluminium, electrolysis (K)" give "K" ([IR2620] Annex 5.3); "" when none is named."""
+    text = (text or "").strip().upper()
+    if 0 < len(text) <= 2:
+        return text
+    found = _ROUTE_IN_TEXT.search(text)
+    return found.group(1) if found else ""
 
 
 def _complex_good_benchmark(
@@ -873,6 +878,8 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
     does not depend on the quantity worked out once per good, country and period.
     """
     _check_input(data)
+    if data.quarter is None and data.price_day is not None:
+        data = replace(data, quarter=(data.price_day.month - 1) // 3 + 1)  # the quarter of release
     reference = reference if reference is not None else LiveReference()
     good, cn_dataset, country = reference.remember(
         ("good", data.cn, data.country),

@@ -62,8 +62,6 @@ class AssessSerializer(serializers.Serializer):
     def to_input(self) -> AssessmentInput:
         data = dict(self.validated_data)
         day = data.pop("release_date", None)
-        if day is not None and not data.get("quarter"):
-            data["quarter"] = (day.month - 1) // 3 + 1
         return AssessmentInput(**{**data, "route": data.get("route") or "", "price_day": day})
 
 

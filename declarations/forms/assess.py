@@ -13,10 +13,6 @@ from ..liability import FIRST_YEAR
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
 
 
-def _quarter(day) -> int:
-    return (day.month - 1) // 3 + 1
-
-
 def _country_choices() -> list[tuple[str, str]]:
     return [("", _("Choose a country"))] + [(c.iso2, f"{c.name} ({c.iso2})") for c in country_list()]
 
@@ -94,8 +90,7 @@ class AssessForm(forms.Form):
             country=data["country"],
             mass=data["mass"],
             year=data["year"],
-            quarter=data.get("quarter")
-            or (_quarter(data["release_date"]) if data.get("release_date") else None),
+            quarter=data.get("quarter"),
             price=data.get("price"),
             price_day=data.get("release_date"),
             see_direct=data.get("see_direct"),

@@ -22,7 +22,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,6 +67,7 @@ from ..assessment import (
     _datasets_as_dict,
     assess_good,
     decimal_text,
+    route_code,
 )
 from ..models import (
     ChangeTrigger,
@@ -124,7 +124,6 @@ _RULE_CARBON_PRICE = "Reg (EU) 2023/956 Art 9(1)–(3), (5) (as amended by Reg (
 _RULE_WEEKLY_PRICE = (
     "Reg (EU) 2023/956 Art 21(1)–(2) (as amended by Reg (EU) 2025/2083): weekly price from 2027"
 )
-_ROUTE_IN_TEXT = re.compile(r"\(([A-Z]{1,2})\)")
 
 _Q = DecimalField(max_digits=20, decimal_places=6)
 
@@ -274,14 +273,6 @@ class SharedResult:
     precursors: tuple[PrecursorShare, ...] = ()
 
 
-def _route_code(text: str) -> str:
-    text = (text or "").strip().upper()
-    if 0 < len(text) <= 2:
-        return text
-    found = _ROUTE_IN_TEXT.search(text)
-    return found.group(1) if found else ""
-
-
 def shared_results(
     *, organisation: Organisation, year: int, installation_ids
 ) -> dict[tuple[int, str], SharedResult]:
@@ -329,7 +320,7 @@ def shared_results(
             see_direct=r.see_direct,
             see_indirect=r.see_indirect,
             see_obligation=r.see_obligation,
-            route=_route_code(r.process.route),
+            route=route_code(r.process.route),
             precursors=tuple(PrecursorShare.from_dict(p) for p in r.precursors or ()),
             carbon_prices=tuple(
                 f"{c.instrument}: {decimal_text(c.amount_per_t)} {c.currency}/tCO2e, "

@@ -78,8 +78,7 @@ class Command(BaseCommand):
             country=options["country"],
             mass=options["mass"],
             year=options["year"],
-            quarter=options["quarter"]
-            or ((options["release_date"].month - 1) // 3 + 1 if options["release_date"] else None),
+            quarter=options["quarter"],
             price=options["price"],
             price_day=options["release_date"],
             see_direct=options["see_direct"],
