@@ -541,11 +541,20 @@ class BlockLines:
         self.width = validator.width
         # FIELDS order; None for an unmapped field (an empty cell on every row).
         self.positions = tuple(p if p < validator.width else None for p in validator.positions)
-        self.combinations: dict[tuple, str | bool] = {}
+        # The looked-up cells (date, CN code, origin, production country, procedure, supplier)
+        # that are mapped; a combination is keyed by them joined with the delimiter, which no
+        # cell of a split line holds (a string key hashes and compares much faster than a tuple).
+        looked_up = tuple(self.positions[i] for i in (2, 3, 4, 5, 10, 11))
+        self.key_slots = tuple(n for n, position in enumerate(looked_up) if position is not None)
+        self.key_positions = tuple(looked_up[n] for n in self.key_slots)
+        self.combinations: dict[str, str | bool] = {}
         self.out_of_scope = 0
 
-    def _combination(self, key: tuple) -> str | bool:
-        date, code, origin, production, procedure, supplier = key
+    def _combination(self, key: str) -> str | bool:
+        values = ["", "", "", "", "", ""]
+        for slot, value in zip(self.key_slots, key.split(self.delimiter), strict=True):
+            values[slot] = value
+        date, code, origin, production, procedure, supplier = values
         fast = self.fast
         released = fast.dates.get(date) or fast._date(date)
         cn = fast.codes.get(code) or fast._code(code)
@@ -587,10 +596,9 @@ class BlockLines:
         def column(position: int | None) -> list[str]:
             return empty if position is None else cells[position::width]
 
-        mrn, line_no, date, code, origin, production, mass, mwh, supplementary, functional, procedure, supplier = map(
-            column, self.positions
-        )
-        keys = list(zip(date, code, origin, production, procedure, supplier, strict=True))
+        mrn, line_no, mass, mwh, supplementary, functional = map(column, (self.positions[i] for i in (0, 1, 6, 7, 8, 9)))
+        looked_up = [cells[position::width] for position in self.key_positions]
+        keys = list(map(d.join, zip(*looked_up, strict=True))) if len(looked_up) > 1 else (looked_up[0] if looked_up else empty)
         combinations = self.combinations
         texts = list(map(combinations.get, keys))
         if None in texts:

@@ -165,6 +165,23 @@ def test_a_block_of_lines_gives_the_copy_text_of_its_rows_one_by_one():
     assert whole.out_of_scope == fast.out_of_scope == 2
 
 
+def test_a_block_without_the_optional_columns_and_with_tabs_gives_the_same_copy_text():
+    # Only the required cells are looked up (date, CN code, origin): the combination key is built
+    # from the mapped ones, joined with the delimiter.
+    columns = ["MRN", "Line", "Date", "CN", "Origin", "Mass"]
+    v = validator(columns)
+    whole = BlockLines(v, "\t", "\t1\t2")
+    fast = FastLines(v, "\t1\t2")
+    rows = [[f"26DE{n:014d}", str(n), date, code, origin, "5"]
+            for n, (date, code, origin) in enumerate(
+                [("2026-03-01", "72081000", "CN"), ("2026-03-01", "72081000", "DE"), ("01.03.2026", "7208100090", "NO"),
+                 ("2026-03-01", "72081000", "CN")], start=1)]
+    text = whole(["\t".join(cells) for cells in rows])
+    assert text == "".join(fast(n, list(cells)) + "\n" for n, cells in enumerate(rows, start=2))
+    assert text.count("\tt\t") == 2 and whole.out_of_scope == 2
+    assert whole(["\t".join(rows[0][:2] + ["2025-12-31"] + rows[0][3:])]) is None  # known key, bad date
+
+
 def test_a_block_with_anything_unsure_is_left_to_the_row_by_row_check():
     v = validator()
     whole = BlockLines(v, ";", "\t1\t2")
