@@ -369,3 +369,16 @@ def test_a_bad_row_deep_in_a_large_file_rejects_it_whole_and_is_named(org, actor
 
     assert upload.status == UploadStatus.REJECTED and ImportLine.objects.count() == 0
     assert [(r["row"], r["column"], r["value"]) for r in rejected_rows(upload)] == [("452", "Net mass (t)", "12,5,0")]
+
+
+def test_import_line_ids_are_drawn_from_the_sequence_in_blocks_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a sequence cache is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seqcache FROM pg_sequence WHERE seqrelid = pg_get_serial_sequence(%s, 'id')::regclass",
+            [ImportLine._meta.db_table],
+        )
+        assert cursor.fetchone() == (1000,)
