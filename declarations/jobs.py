@@ -23,13 +23,13 @@ def _summarise(result: dict) -> str:
             "Nothing imported: %(rows)s row was rejected (see the file of rejected rows).",
             "Nothing imported: %(rows)s rows were rejected (see the file of rejected rows).",
             rows,
-        ) % {"rows": rows}
+        ) % {"rows": f"{rows:,}"}
     lines = result.get("imported", 0)
     return ngettext(
         "%(lines)s line imported, %(out)s out of scope",
         "%(lines)s lines imported, %(out)s out of scope",
         lines,
-    ) % {"lines": lines, "out": result.get("out_of_scope", 0)}
+    ) % {"lines": f"{lines:,}", "out": f"{result.get('out_of_scope', 0):,}"}
 
 
 @job_handler(KIND, label=_("Import lines upload"), capability=Capability.VIEW, summarise=_summarise)

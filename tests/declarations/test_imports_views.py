@@ -185,3 +185,19 @@ def test_the_upload_page_checks_csrf(clients):
     response = client.post(reverse("declarations:import_upload"), {"file": upload_file(csv_bytes([good_row(1)]))})
     assert response.status_code == 403
     assert ImportUpload.objects.count() == 0
+
+
+def test_large_counts_are_written_with_thousands_separators(personas, clients):
+    from declarations.jobs import _summarise
+
+    upload = import_upload_create(
+        actor=Actor(user=personas.owner), organisation=personas.organisation, uploaded_file=upload_file(csv_bytes([good_row(1)]))
+    )
+    ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.IMPORTED, rows_imported=1_234_567, rows_out_of_scope=12_345)
+    page = clients["viewer"].get(reverse("declarations:import_upload_detail", args=[upload.pk])).content.decode()
+    assert "1,234,567 lines imported, of which 12,345 out of scope." in page
+    ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.IMPORTED, rows_imported=1, rows_out_of_scope=0)
+    page = clients["viewer"].get(reverse("declarations:import_upload_detail", args=[upload.pk])).content.decode()
+    assert "1 line imported, of which 0 out of scope." in page
+    assert _summarise({"imported": 1_000_000, "out_of_scope": 319_352}) == "1,000,000 lines imported, 319,352 out of scope"
+    assert _summarise({"status": "rejected", "rejected_rows": 2_500}).startswith("Nothing imported: 2,500 rows were rejected")
