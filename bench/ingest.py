@@ -87,6 +87,17 @@ def cpu_delta(before: float | None, after: float | None) -> str:
     return "n/a (server not on this machine)" if before is None or after is None else f"{after - before:.2f} s"
 
 
+def timed_copy(conn, copy_sql: str, path: Path) -> tuple[float, str]:
+    """Seconds and server CPU of streaming `path` into `copy_sql` in 1 MB writes, committed."""
+    cpu_before = server_cpu_s(conn.info.backend_pid)
+    started = time.perf_counter()
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy, path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            copy.write(chunk)
+    conn.commit()
+    return time.perf_counter() - started, cpu_delta(cpu_before, server_cpu_s(conn.info.backend_pid))
+
+
 def raw_copy(conninfo: str, path: Path) -> tuple[float, str]:
     import psycopg
 
@@ -96,18 +107,10 @@ def raw_copy(conninfo: str, path: Path) -> tuple[float, str]:
             " production text, net_mass text, procedure text)"
         )
         conn.commit()
-        cpu_before = server_cpu_s(conn.info.backend_pid)
-        started = time.perf_counter()
-        copy_sql = "COPY bench_raw_import FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')"
-        with cur.copy(copy_sql) as copy, path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                copy.write(chunk)
-        conn.commit()
-        elapsed = time.perf_counter() - started
-        server_cpu = cpu_delta(cpu_before, server_cpu_s(conn.info.backend_pid))
+        timing = timed_copy(conn, "COPY bench_raw_import FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')", path)
         cur.execute("DROP TABLE bench_raw_import")
         conn.commit()
-    return elapsed, server_cpu
+    return timing
 
 
 def floor_copy(conninfo: str, path: Path, columns: tuple[str, ...], copy_sql: str) -> tuple[float, str]:
@@ -124,18 +127,11 @@ def floor_copy(conninfo: str, path: Path, columns: tuple[str, ...], copy_sql: st
         cur.execute("CREATE TABLE bench_floor (LIKE declarations_importline INCLUDING ALL)")
         conn.commit()
         cur.execute("CHECKPOINT")
-        cpu_before = server_cpu_s(conn.info.backend_pid)
-        started = time.perf_counter()
-        with cur.copy(copy_sql.replace("declarations_importline", "bench_floor")) as copy, path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                copy.write(chunk)
-        conn.commit()
-        elapsed = time.perf_counter() - started
-        server_cpu = cpu_delta(cpu_before, server_cpu_s(conn.info.backend_pid))
+        timing = timed_copy(conn, copy_sql.replace("declarations_importline", "bench_floor"), path)
         cur.execute("DROP TABLE bench_floor")
         conn.commit()
     path.unlink()
-    return elapsed, server_cpu
+    return timing
 
 
 def main() -> int:
