@@ -24,6 +24,18 @@ IMPORTER = "Hanse Steel Import GmbH & Co. KG Niederlassung Hamburg"
 AGENCY = "Delta Customs BV"
 
 
+# What runs past the right edge, to say which element broke the layout when the check fails.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .slice(0, 5)
+    .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} right=${e.getBoundingClientRect().right}`
+        + ` text=${(e.innerText || "").slice(0, 40)}`)"""
+
+
+def overflowing(page) -> list[str]:
+    return page.evaluate(OVERFLOWING)
+
+
 def test_the_navbar_fits_from_laptop_to_wide_screens_for_a_representative(live_server, page):
     call_command("load_reference_data", verbosity=0)
     agency = RepresentativeFactory(name=AGENCY)
@@ -43,7 +55,7 @@ def test_the_navbar_fits_from_laptop_to_wide_screens_for_a_representative(live_s
         expect(switcher).to_be_visible()
         expect(page.get_by_test_id("user-menu")).to_be_visible()
         expect(switcher).to_have_attribute("title", re.compile(re.escape(f"{AGENCY} for {IMPORTER}")))
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (width, overflowing(page))
         box = page.get_by_test_id("user-menu").bounding_box()
         assert box["x"] + box["width"] <= width, width
         if width == 1280:
