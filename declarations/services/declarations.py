@@ -100,6 +100,10 @@ WEEKLY_PRICES_FROM = 2027
 #: Rows written per INSERT when a declaration's groups are replaced; from this many groups,
 #: PostgreSQL gets them in one COPY instead (:class:`_GroupWriter`).
 GROUP_BATCH_SIZE = 1000
+#: Memory PostgreSQL may use for the line aggregation of a recomputation: with the default 4 MB
+#: the sort of a million lines spills to disk; with this the groups are summed in an in-memory
+#: hash table (2.1 s -> 1.6 s for a million lines and 54,000 groups, `make bench-declaration`).
+LINE_AGGREGATION_WORK_MEM = "64MB"
 RECOMPUTE_KIND = "declarations.declaration_recompute"
 SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED)
 OPEN_STATUSES = (
@@ -185,6 +189,23 @@ class LineGroup:
         return (*self.key, self.price_period_start)
 
 
+@contextlib.contextmanager
+def _aggregation_memory() -> Iterator[None]:
+    """Within a transaction on PostgreSQL, :data:`LINE_AGGREGATION_WORK_MEM` for the queries of
+    the block, then the setting as it was for the rest of the transaction. (Should a query fail,
+    the transaction is rolled back, and the setting with it.)"""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [LINE_AGGREGATION_WORK_MEM]
+        )
+        previous = cursor.fetchone()[0]
+        yield
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+
+
 def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
     """The in-scope lines of ``year`` summed per CN code, country, installation and quarter, in one query.
 
@@ -237,6 +258,8 @@ def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
         )
         .order_by(*keys)
     )
+    with _aggregation_memory():
+        rows = list(rows)
     return [
         LineGroup(
             cn_code=r["cn_code"],

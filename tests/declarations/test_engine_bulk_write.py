@@ -197,3 +197,19 @@ def test_a_failure_while_copying_leaves_the_groups_as_they_were(
 
     assert rows(declaration) == before
     assert declaration.changes.count() == changes_before
+
+
+def test_the_line_aggregation_gets_more_memory_for_its_own_queries_only():
+    postgresql_only()
+    from django.db import transaction
+
+    def work_mem() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        before = work_mem()
+        with services._aggregation_memory():
+            assert work_mem() == services.LINE_AGGREGATION_WORK_MEM != before
+        assert work_mem() == before
