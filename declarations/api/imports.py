@@ -16,6 +16,7 @@ from rest_framework.routers import SimpleRouter
 from cbam_portal.accounts.api_base import TenantScopedViewSet
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.api import JobSerializer
+from cbam_portal.core.pagination import IdFirstPagination
 
 from ..ingest.fields import FIELD_KEYS
 from ..models import ImportLine, ImportUpload, Procedure, Supplier
@@ -75,6 +76,7 @@ class ImportLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     queryset = ImportLine.objects.all()
     serializer_class = ImportLineSerializer
+    pagination_class = IdFirstPagination  # an importer may hold millions of lines
     required_kinds = KINDS
     filterset_fields = ["in_scope", "cn_code", "origin_country", "procedure", "upload"]
     ordering_fields = ["released_on", "mrn"]

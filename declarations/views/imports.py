@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -24,6 +23,7 @@ from cbam_portal.accounts.models import OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.csv_export import csv_safe
+from cbam_portal.core.pagination import IdFirstPaginator
 
 from ..forms.imports import ImportLineFilterForm, ImportLineForm, MappingForm, UploadForm
 from ..ingest.fields import FIELDS
@@ -78,7 +78,7 @@ def import_list(request):
     access = request.access
     form = ImportLineFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound and form.is_valid() else ImportLineFilters()
-    page = Paginator(import_line_list_for(access, filters), LINES_PER_PAGE).get_page(request.GET.get("page"))
+    page = IdFirstPaginator(import_line_list_for(access, filters), LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "declarations/imports/list.html",

@@ -201,3 +201,26 @@ def test_large_counts_are_written_with_thousands_separators(personas, clients):
     assert "1 line imported, of which 0 out of scope." in page
     assert _summarise({"imported": 1_000_000, "out_of_scope": 319_352}) == "1,000,000 lines imported, 319,352 out of scope"
     assert _summarise({"status": "rejected", "rejected_rows": 2_500}).startswith("Nothing imported: 2,500 rows were rejected")
+
+
+def test_pages_read_ids_first_hold_the_same_lines_in_the_same_order_as_plain_pages(
+    personas, django_assert_num_queries
+):
+    from django.core.paginator import Paginator
+
+    from cbam_portal.core.pagination import IdFirstPaginator
+    from declarations.selectors.imports import import_lines_of
+
+    for n in range(1, 8):
+        add_line(personas, n, released_on=f"2026-0{1 + n % 3}-0{n}")
+    lines = import_lines_of(personas.organisation)
+    plain, first = Paginator(lines, 3, orphans=1), IdFirstPaginator(lines, 3, orphans=1)
+    assert first.num_pages == plain.num_pages == 2
+    for number in (1, 2):
+        with django_assert_num_queries(2):  # the ids, then their rows (the count is cached)
+            page = first.page(number)
+            got = [(line.mrn, line.line_no, line.supplier) for line in page]
+        assert got == [(line.mrn, line.line_no, line.supplier) for line in plain.page(number)]
+        assert page.has_next() == (number == 1)
+    assert len(first.page(2)) == 4  # the orphan joins the last page
+    assert list(IdFirstPaginator([1, 2, 3], 2).page(2)) == [3]  # not a queryset: as Django does it
