@@ -196,6 +196,18 @@ def main() -> int:
         def progress(done: int, total: int | None, message: str) -> None:
             updates.append(done)
 
+        # How long the statistics refresh after the commit takes, to show it apart.
+        from declarations.services import imports as imports_service
+
+        refresh = imports_service._statistics_refresh
+        refresh_s: list[float] = []
+
+        def timed_refresh() -> None:
+            started = time.perf_counter()
+            refresh()
+            refresh_s.append(time.perf_counter() - started)
+
+        imports_service._statistics_refresh = timed_refresh
         connection.ensure_connection()
         cpu_before = server_cpu_s(connection.connection.info.backend_pid)
         python_cpu_before = time.process_time()
@@ -234,6 +246,8 @@ def main() -> int:
         print(f"file             {size / 1_000_000:.1f} MB")
         print(f"raw COPY         {raw_s:.2f} s   (median of {', '.join(f'{run[0]:.2f}' for run in raw_runs)}; server CPU {raw_server_cpu})")
         print(f"portal ingest    {ingest_s:.2f} s   (+ {store_s:.2f} s to hash and store the upload)")
+        if refresh_s:
+            print(f"  of which       {sum(refresh_s):.2f} s refreshing the planner's statistics after the commit (ANALYZE)")
         print(f"  python CPU     {python_cpu_s:.2f} s   (read, check, format; in parallel with the server)")
         print(f"  server CPU     {server_cpu}   (COPY into ImportLine, its indexes, the rest of the run)")
         print(f"  progress       {len(updates)} reports")

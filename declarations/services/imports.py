@@ -82,6 +82,11 @@ MAX_REJECTED_LINES = 100_000
 #: Rejected rows whose own cells are copied into the rejected-rows file (the errors of the others are listed).
 MAX_REJECTED_ROWS_WITH_CELLS = 20_000
 COPY_BATCH = 4096  # rows per COPY write on the row-by-row path
+#: From this many lines, an import refreshes PostgreSQL's statistics of the line table once it
+#: is committed: until autovacuum gets to it (a minute or more), the planner would take the
+#: table for its old size and pick plans that are several times slower (the threshold watch
+#: over 1,000,000 new lines: 1.8 s instead of 0.5 s; the line list: 0.7 s instead of 0.4 s).
+ANALYZE_FROM_LINES = 10_000
 REJECTED_HEADER = ("row", "column", "value", "message")
 
 ProgressFn = Callable[[int, int | None, str], None]
@@ -155,6 +160,12 @@ def import_line_create(
     )
     _declarations_recompute_on_commit(actor=actor, organisation=organisation)
     return line
+
+
+def _statistics_refresh() -> None:
+    """ANALYZE the line table (PostgreSQL; reads a sample, blocks no reader or writer)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(ImportLine._meta.db_table)}")
 
 
 def _declarations_recompute_on_commit(*, actor: Actor, organisation: Organisation) -> None:
@@ -454,6 +465,8 @@ def import_upload_run(
                         target=upload,
                         after={"lines": counts.valid, "out_of_scope": counts.out_of_scope},
                     )
+                    if connection.vendor == "postgresql" and counts.valid >= ANALYZE_FROM_LINES:
+                        transaction.on_commit(_statistics_refresh)  # before the recomputation it causes
                     _declarations_recompute_on_commit(actor=actor, organisation=organisation)
             except _Rejected:
                 pass

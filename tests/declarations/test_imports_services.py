@@ -382,3 +382,29 @@ def test_import_line_ids_are_drawn_from_the_sequence_in_blocks_on_postgresql():
             [ImportLine._meta.db_table],
         )
         assert cursor.fetchone() == (1000,)
+
+
+@pytest.mark.parametrize("threshold, analysed", [(50, True), (51, False)], ids=["large", "small"])
+def test_a_large_import_refreshes_the_planner_statistics_once_committed(
+    org, actor, monkeypatch, django_capture_on_commit_callbacks, threshold, analysed
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from declarations.services import imports
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE and planner statistics are PostgreSQL's")
+    monkeypatch.setattr(imports, "ANALYZE_FROM_LINES", threshold)
+
+    upload = import_upload_create(actor=actor, organisation=org, uploaded_file=upload_file(csv_bytes(many_rows(50))))
+    ImportUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.QUEUED)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        result, _rejected = imports.import_upload_run(upload_id=upload.pk, actor=actor)
+    assert result["imported"] == 50
+    analyses = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyses == ([f'ANALYZE "{ImportLine._meta.db_table}"'] if analysed else [])
+    # ANALYZE writes the table's size for the planner (in place: it stays, whatever the test's rollback).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [ImportLine._meta.db_table])
+        assert (cursor.fetchone()[0] >= 50) or not analysed
