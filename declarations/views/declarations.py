@@ -13,12 +13,14 @@ from cbam_portal.accounts.decorators import org_required
 from cbam_portal.accounts.models import OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.actor import Actor
+from cbam_portal.core.pagination import IdFirstPaginator
 
 from ..forms.declarations import CommentForm, DeclarationCreateForm, OverrideForm, ReturnForm
 from ..selectors import declarations as selectors
 from ..services import declarations as services
 
 KINDS = (OrganisationKind.DECLARANT,)
+GROUPS_PER_PAGE = 100
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -27,11 +29,15 @@ def _error_text(exc: ValidationError) -> str:
 
 def _detail_context(request, declaration, **extra) -> dict:
     access = request.access
-    groups = list(selectors.declaration_groups(declaration))
+    # A large importer's declaration has tens of thousands of groups: a page of them at a time,
+    # without their traces (each group's "why?" page shows its trace).
+    groups = selectors.declaration_groups(declaration).defer("trace", "datasets")
+    page = IdFirstPaginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "declaration": declaration,
-        "groups": groups,
-        "unpriced_groups": sum(1 for g in groups if g.price_eur is None),
+        "groups": page.object_list,
+        "page": page,
+        "unpriced_groups": groups.filter(price_eur__isnull=True).count(),
         "comments": list(selectors.declaration_comments(declaration)),
         "can_edit": access.can(Capability.EDIT),
         "can_review": access.can(Capability.REVIEW),

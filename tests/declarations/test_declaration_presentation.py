@@ -3,6 +3,7 @@ numbers at one precision per column, the "why?" page in words, and a filed versi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -294,3 +295,29 @@ def test_swapped_reference_datasets_are_named_not_listed_whole():
     (row,) = change_rows(group)
     assert row["before"] is None
     assert row["after"] == "Default values (IR 2025/2621 Annex I) #2"
+
+
+def test_a_large_declaration_shows_its_groups_a_page_at_a_time_with_the_totals_of_all(
+    reference_data, personas, monkeypatch  # noqa: F811
+):
+    from declarations.views import declarations as views
+
+    for quarter_month in (2, 5, 8):  # three quarters: three groups of the same good
+        add_line(personas.organisation, day=dt.date(2026, quarter_month, 10))
+    declaration = services.declaration_create(
+        actor=Actor(user=personas.preparer), organisation=personas.organisation, year=2026
+    )
+    assert declaration.groups.count() == 3
+    monkeypatch.setattr(views, "GROUPS_PER_PAGE", 2)
+    client = login(personas.viewer)
+    url = reverse("declarations:declaration_detail", args=[declaration.pk])
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": 2}).content.decode()
+
+    assert first.count('data-testid="why"') == 2 and second.count('data-testid="why"') == 1
+    assert "Groups 1–2 of 3" in first and "Groups 3–3 of 3" in second
+    assert "<td>Q1</td>" in first and "<td>Q2</td>" in first and "<td>Q3</td>" in second  # CN, country, quarter order
+    assert "<td>Q3</td>" not in first
+    total = 'data-testid="total-certificates"'
+    assert total in first and first.split(total)[1][:80] == second.split(total)[1][:80]  # totals of every group
