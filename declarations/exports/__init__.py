@@ -39,6 +39,8 @@ class Exporter:
     extension: str
     render: Callable[..., bytes]
     description: str = ""
+    #: Whether the format shows the groups' traces (the job then reads them for it).
+    traces: bool = True
 
     def file_name(self, declaration) -> str:
         org = getattr(declaration.organisation, "eori", "") or f"org{declaration.organisation_id}"
@@ -49,8 +51,9 @@ class Exporter:
 _REGISTRY: dict[str, Exporter] = {}
 
 
-def exporter(key: str, *, label, media_type: str, extension: str, description="") -> Callable:
-    """Register ``func(declaration) -> bytes`` as the exporter of format ``key``."""
+def exporter(key: str, *, label, media_type: str, extension: str, description="", traces: bool = True) -> Callable:
+    """Register ``func(declaration) -> bytes`` as the exporter of format ``key`` (``traces=False``
+    for a format without the groups' traces: it reads ``document_for(declaration, traces=False)``)."""
 
     def register(func: Callable[..., bytes]) -> Callable[..., bytes]:
         _REGISTRY[key] = Exporter(
@@ -60,6 +63,7 @@ def exporter(key: str, *, label, media_type: str, extension: str, description=""
             extension=extension.lstrip("."),
             render=func,
             description=description,
+            traces=traces,
         )
         return func
 

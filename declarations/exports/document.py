@@ -58,13 +58,17 @@ _SUMMED = (
 _CACHE_ATTR = "_export_document"
 
 
-def document_for(declaration: Declaration) -> dict:
-    """The export document of ``declaration`` (built once per instance, then reused)."""
+def document_for(declaration: Declaration, *, traces: bool = True) -> dict:
+    """The export document of ``declaration`` (built once per instance, then reused).
+
+    ``traces=False``: every group's ``trace`` left empty, for the formats that do not show it
+    (a large declaration's traces are most of its size: reading and converting those of 54,000
+    groups took gigabytes of memory). A document with traces serves both."""
     cached = getattr(declaration, _CACHE_ATTR, None)
-    if cached is None:
-        cached = build_document(declaration)
+    if cached is None or (traces and not cached[1]):
+        cached = (build_document(declaration, traces=traces), traces)
         setattr(declaration, _CACHE_ATTR, cached)
-    return cached
+    return cached[0]
 
 
 def _text(value) -> str | None:
@@ -94,8 +98,10 @@ def is_frozen_snapshot(declaration: Declaration) -> bool:
     )
 
 
-def _live_groups(declaration: Declaration) -> list[dict]:
+def _live_groups(declaration: Declaration, *, traces: bool = True) -> list[dict]:
     rows = declaration.groups.order_by("cn_code", "country", "quarter", "pk")
+    if not traces:
+        rows = rows.defer("trace")
     return [
         {
             "cn_code": g.cn_code,
@@ -121,10 +127,10 @@ def _live_groups(declaration: Declaration) -> list[dict]:
             "price_eur": g.price_eur,
             "cost_eur": g.cost_eur,
             "error": g.error,
-            "trace": g.trace or [],
+            "trace": (g.trace or []) if traces else [],
             "datasets": g.datasets or {},
         }
-        for g in rows
+        for g in rows.iterator(chunk_size=2000)
     ]
 
 
@@ -193,7 +199,7 @@ def _unit(cn_code: str, good: CnGood | None) -> str:
     return "t" if unit.lower() in ("t", "tonne", "tonnes") else unit
 
 
-def _group(raw: dict, installations: dict, goods: dict) -> dict:
+def _group(raw: dict, installations: dict, goods: dict, traces: bool = True) -> dict:
     good = goods.get(raw["cn_code"])
     installation = installations.get(raw.get("installation_id"))
     override = raw.get("override_source") or ""
@@ -233,7 +239,7 @@ def _group(raw: dict, installations: dict, goods: dict) -> dict:
                 },
                 "result": None if step.get("result") is None else str(step.get("result")),
             }
-            for step in raw.get("trace") or []
+            for step in ((raw.get("trace") or []) if traces else [])
         ],
         "datasets": {
             kind: {
@@ -311,8 +317,9 @@ def _evidence(declaration: Declaration, frozen: bool) -> list[dict]:
     return [suppliers[k] for k in sorted(suppliers, key=lambda k: (k[0].lower(), k[1]))]
 
 
-def build_document(declaration: Declaration) -> dict:
-    """The export document of ``declaration``: see the module docstring."""
+def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
+    """The export document of ``declaration``: see the module docstring (``traces``: see
+    :func:`document_for`)."""
     frozen = is_frozen_snapshot(declaration)
     org = declaration.organisation
     if frozen:
@@ -321,7 +328,7 @@ def build_document(declaration: Declaration) -> dict:
         reports = snap.get("reports") or []
         import_lines = snap.get("import_lines")
     else:
-        raw_groups = _live_groups(declaration)
+        raw_groups = _live_groups(declaration, traces=traces)
         reports = _live_reports({g["report_id"] for g in raw_groups if g.get("report_id")})
         import_lines = None
 
@@ -347,7 +354,7 @@ def build_document(declaration: Declaration) -> dict:
         if kind == "cn_goods" and d.get("id")
     }
     goods = _cn_goods({g["cn_code"] for g in raw_groups}, pinned_cn)
-    groups = [_group(g, installations, goods) for g in raw_groups]
+    groups = [_group(g, installations, goods, traces) for g in raw_groups]
 
     datasets: dict[str, dict] = {}
     for g in groups:

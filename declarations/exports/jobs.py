@@ -45,7 +45,7 @@ def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
     if declaration is None:
         raise UserFacingError(_("This job does not name a declaration of the organisation."))
     progress(0, 3, _("Collecting the declaration's figures…"), force=True)
-    document_for(declaration)
+    document = document_for(declaration, traces=exporter.traces)
     progress(1, 3, _("Writing the %(format)s file…") % {"format": exporter.key.upper()}, force=True)
     content = exporter.render(declaration)
     progress(2, 3, _("Saving the file…"), force=True)
@@ -56,7 +56,7 @@ def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
             "year": declaration.year,
             "version": declaration.version,
             "status": declaration.status,
-            "data_source": document_for(declaration)["data_source"],
+            "data_source": document["data_source"],
             "bytes": len(content),
         },
         file_name=exporter.file_name(declaration),

@@ -72,9 +72,10 @@ def _value(group: dict, key):
     media_type="text/csv; charset=utf-8",
     extension="csv",
     description=gettext_lazy("Every figure of every group, for spreadsheets."),
+    traces=False,
 )
 def declaration_csv(declaration) -> bytes:
-    document = document_for(declaration)
+    document = document_for(declaration, traces=False)  # a row per group, no trace
     columns = _columns()
     header = [
         _("Declarant"), _("EORI"), _("Year"), _("Version"), _("Status"), *[c[0] for c in columns],

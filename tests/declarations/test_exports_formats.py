@@ -186,3 +186,27 @@ def test_building_an_export_takes_the_same_few_queries_whatever_the_number_of_gr
     assert declaration.groups.count() == 8
     with django_assert_max_num_queries(len(small.captured_queries)):
         render(declaration, "json")
+
+
+@pytest.mark.parametrize("filed", [False, True], ids=["live", "filed"])
+def test_a_document_without_traces_has_the_same_groups_and_a_later_one_with_traces_is_built(
+    declaration, personas, filed
+):
+    from declarations.exports import get_exporter
+    from declarations.exports.document import document_for
+    from declarations.models import Declaration
+
+    if filed:
+        declaration = file_declaration(declaration, personas)
+    lean = document_for(Declaration.objects.get(pk=declaration.pk), traces=False)
+    fresh = Declaration.objects.get(pk=declaration.pk)
+    full = document_for(fresh)
+    assert any(g["trace"] for g in full["groups"]) and not any(g["trace"] for g in lean["groups"])
+    assert [{**g, "trace": []} for g in full["groups"]] == lean["groups"]
+    same = lambda doc: {k: v for k, v in doc.items() if k not in ("groups", "generated_at")}  # noqa: E731
+    assert same(lean) == same(full)
+    # Asking for traces after a lean document builds them; the CSV (no traces) reads the lean one.
+    reused = Declaration.objects.get(pk=declaration.pk)
+    assert not any(g["trace"] for g in document_for(reused, traces=False)["groups"])
+    assert any(g["trace"] for g in document_for(reused)["groups"])
+    assert get_exporter("csv").traces is False and get_exporter("xlsx").traces and get_exporter("json").traces
