@@ -98,3 +98,21 @@ def test_an_image_pointing_elsewhere_in_user_text_is_not_fetched(declaration, pe
     assert job.status == JobStatus.DONE, job.error
     # Text is escaped, so no image is requested; only the print stylesheet is fetched.
     assert fetched == [f"{BASE_URL}static/css/declaration-print.css"]
+
+
+def test_a_large_declaration_pdf_traces_the_groups_with_the_most_certificates(declaration, monkeypatch):
+    from declarations.exports import pdf
+    from declarations.exports.document import document_for
+
+    groups = document_for(declaration)["groups"]
+    assert len(groups) >= 2
+    html = pdf.declaration_html(declaration)
+    assert 'data-testid="traces-left-out"' not in html and html.count('class="why"') == len(groups)
+
+    monkeypatch.setattr(pdf, "PDF_TRACE_GROUPS", 1)
+    largest = max(range(len(groups)), key=lambda i: Decimal(groups[i]["certificates"] or "0"))
+    traced = pdf._traced_groups(groups)
+    assert [g["number"] for g in traced] == [largest + 1]
+    html = pdf.declaration_html(declaration)
+    assert html.count('class="why"') == 1 and f"<h3>{largest + 1}. " in html
+    assert f"The steps of the group with the most certificates follow (of {len(groups)} groups" in html
