@@ -9,11 +9,14 @@ as spreadsheets store binary floating point) with a number format.
 from __future__ import annotations
 
 import io
+import itertools
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -104,20 +107,35 @@ def _cell(value, kind: str):
     return csv_safe(value)
 
 
-def _write_rows(sheet, header, rows, kinds) -> None:
-    sheet.append([csv_safe(h) for h in header])
-    for cell in sheet[1]:
+def _styled(sheet, value, *, number_format: str | None = None, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format:
+        cell.number_format = number_format
+    if bold:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_cell(v, k) for v, k in zip(row, kinds, strict=True)])
-    for index, kind in enumerate(kinds, start=1):
-        letter = get_column_letter(index)
-        if kind in ("num", "eur"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT
-        width = max([len(str(header[index - 1]))] + [len(str(r[index - 1] or "")) for r in rows[:200]])
-        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
+    return cell
+
+
+def _write_rows(sheet, header, rows: Iterable[list], kinds) -> None:
+    """A header and ``rows`` streamed into a write-only sheet: numbers with their format, column
+    widths from the first 200 rows, the header row frozen."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, 200))
+    for index in range(1, len(kinds) + 1):
+        width = max([len(str(header[index - 1]))] + [len(str(r[index - 1] or "")) for r in first])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
+    formats = [EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT if kind == "num" else None for kind in kinds]
+    sheet.append([_styled(sheet, csv_safe(h), bold=True) for h in header])
+    for row in itertools.chain(first, rows):
+        sheet.append(
+            [
+                _styled(sheet, value, number_format=number_format) if number_format and value is not None else value
+                for value, number_format in zip(
+                    [_cell(v, k) for v, k in zip(row, kinds, strict=True)], formats, strict=True
+                )
+            ]
+        )
 
 
 @exporter(
@@ -135,9 +153,9 @@ def declaration_xlsx(declaration) -> bytes:
         document["dates"],
         document["totals"],
     )
-    book = Workbook()
-    summary = book.active
-    summary.title = _("Summary")[:31]
+    # Write-only: rows stream into the file instead of a cell object each staying in memory.
+    book = Workbook(write_only=True)
+    summary = book.create_sheet(_("Summary")[:31])
     rows = [
         (_("Schema"), document["schema"], "text"),
         (
@@ -162,15 +180,16 @@ def declaration_xlsx(declaration) -> bytes:
         (_("Cost (EUR)"), totals["cost_eur"], "eur"),
         (_("Groups"), totals["groups"], "int"),
     ]
-    _write_rows(summary, [_("Item"), _("Value")], [], ["text", "text"])
-    for label, value, kind in rows:
-        summary.append([csv_safe(label), _cell(value, kind)])
-        if kind in ("num", "eur"):
-            summary.cell(row=summary.max_row, column=2).number_format = (
-                EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT
-            )
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 48
+    summary.freeze_panes = "A2"
+    summary.append([_styled(summary, csv_safe(_("Item")), bold=True), _styled(summary, csv_safe(_("Value")), bold=True)])
+    for label, value, kind in rows:
+        number_format = EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT if kind == "num" else None
+        cell = _cell(value, kind)
+        summary.append(
+            [csv_safe(label), _styled(summary, cell, number_format=number_format) if number_format and cell is not None else cell]
+        )
     summary.append([])
     summary.append(
         [
@@ -196,17 +215,15 @@ def declaration_xlsx(declaration) -> bytes:
     _write_rows(
         groups,
         [c[0] for c in columns],
-        [[_value(g, key) for _, key, _ in columns] for g in document["groups"]],
+        ([_value(g, key) for _, key, _ in columns] for g in document["groups"]),
         [c[2] for c in columns],
     )
 
-    trace = book.create_sheet(_("Trace")[:31])
-    trace_rows = []
-    for g in document["groups"]:
-        for number, step in enumerate(g["trace"], start=1):
-            inputs = "; ".join(f"{k}: {'' if v is None else v}" for k, v in step["inputs"].items())
-            trace_rows.append(
-                [
+    def trace_rows() -> Iterator[list]:
+        for g in document["groups"]:
+            for number, step in enumerate(g["trace"], start=1):
+                inputs = "; ".join(f"{k}: {'' if v is None else v}" for k, v in step["inputs"].items())
+                yield [
                     g["cn_code"],
                     g["country"],
                     g["quarter"],
@@ -216,7 +233,8 @@ def declaration_xlsx(declaration) -> bytes:
                     inputs,
                     step["result"],
                 ]
-            )
+
+    trace = book.create_sheet(_("Trace")[:31])
     _write_rows(
         trace,
         [
@@ -229,7 +247,7 @@ def declaration_xlsx(declaration) -> bytes:
             _("Inputs"),
             _("Result"),
         ],
-        trace_rows,
+        trace_rows(),
         ["text", "text", "int", "int", "text", "text", "text", "text"],
     )
     buffer = io.BytesIO()
