@@ -107,12 +107,22 @@ def _cell(value, kind: str):
     return csv_safe(value)
 
 
-def _styled(sheet, value, *, number_format: str | None = None, bold: bool = False) -> WriteOnlyCell:
+def _number_format(kind: str) -> str | None:
+    return EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT if kind == "num" else None
+
+
+def _bold(sheet, value) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
+    cell.font = Font(bold=True)
+    return cell
+
+
+def _formatted(sheet, value, number_format: str | None):
+    """``value`` as a write-only cell with ``number_format``, or as it is without one (or empty)."""
+    if number_format is None or value is None:
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
     return cell
 
 
@@ -125,16 +135,11 @@ def _write_rows(sheet, header, rows: Iterable[list], kinds) -> None:
         width = max([len(str(header[index - 1]))] + [len(str(r[index - 1] or "")) for r in first])
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
-    formats = [EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT if kind == "num" else None for kind in kinds]
-    sheet.append([_styled(sheet, csv_safe(h), bold=True) for h in header])
+    formats = [_number_format(kind) for kind in kinds]
+    sheet.append([_bold(sheet, csv_safe(h)) for h in header])
     for row in itertools.chain(first, rows):
         sheet.append(
-            [
-                _styled(sheet, value, number_format=number_format) if number_format and value is not None else value
-                for value, number_format in zip(
-                    [_cell(v, k) for v, k in zip(row, kinds, strict=True)], formats, strict=True
-                )
-            ]
+            [_formatted(sheet, _cell(v, k), f) for v, k, f in zip(row, kinds, formats, strict=True)]
         )
 
 
@@ -183,13 +188,9 @@ def declaration_xlsx(declaration) -> bytes:
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 48
     summary.freeze_panes = "A2"
-    summary.append([_styled(summary, csv_safe(_("Item")), bold=True), _styled(summary, csv_safe(_("Value")), bold=True)])
+    summary.append([_bold(summary, csv_safe(_("Item"))), _bold(summary, csv_safe(_("Value")))])
     for label, value, kind in rows:
-        number_format = EUR_FORMAT if kind == "eur" else QUANTITY_FORMAT if kind == "num" else None
-        cell = _cell(value, kind)
-        summary.append(
-            [csv_safe(label), _styled(summary, cell, number_format=number_format) if number_format and cell is not None else cell]
-        )
+        summary.append([csv_safe(label), _formatted(summary, _cell(value, kind), _number_format(kind))])
     summary.append([])
     summary.append(
         [

@@ -26,6 +26,12 @@ def declaration_groups(declaration: Declaration) -> QuerySet[DeclarationGroup]:
     return declaration.groups.select_related("installation").order_by("cn_code", "country", "quarter", "pk")
 
 
+def declaration_group_rows(declaration: Declaration) -> QuerySet[DeclarationGroup]:
+    """The groups as the declaration's goods table lists them: without their traces (a large
+    declaration has tens of thousands; each group's "why?" page reads its own)."""
+    return declaration_groups(declaration).defer("trace", "datasets")
+
+
 def declaration_group_get(declaration: Declaration, pk) -> DeclarationGroup:
     return get_object_or_404(declaration_groups(declaration), pk=pk)
 

@@ -29,9 +29,7 @@ def _error_text(exc: ValidationError) -> str:
 
 def _detail_context(request, declaration, **extra) -> dict:
     access = request.access
-    # A large importer's declaration has tens of thousands of groups: a page of them at a time,
-    # without their traces (each group's "why?" page shows its trace).
-    groups = selectors.declaration_groups(declaration).defer("trace", "datasets")
+    groups = selectors.declaration_group_rows(declaration)  # a page at a time: there may be tens of thousands
     page = IdFirstPaginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "declaration": declaration,
