@@ -13,6 +13,12 @@ no installation (default values by country). Then times ``declaration_create`` (
 and ``declaration_compute`` (a recomputation replacing every group), and prints lines, groups,
 actual/default groups, queries, seconds (target: recomputation under 10 s) and peak RSS.
 ``BENCH_PROFILE=1`` prints a cProfile of the recomputation.
+
+To work on the recomputation alone, keep the data of one run and recompute it again:
+
+    ... bench/declaration.py --keep-db            # prints the database it kept
+    ... bench/declaration.py --reuse-db cbam_bench_declaration_NNN --rounds 3
+    psql -c 'DROP DATABASE cbam_bench_declaration_NNN'   # when done
 """
 
 from __future__ import annotations
@@ -229,6 +235,44 @@ def generate(*, lines: int, installations: int, shared_share: float, seed: int =
     }
 
 
+def recompute_kept(url: str, db_name: str, *, rounds: int) -> int:
+    """Recompute, ``rounds`` times, the declaration of a database a ``--keep-db`` run left."""
+    os.environ["DATABASE_URL"] = with_database(url, db_name)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cbam_portal.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from cbam_portal.core.actor import Actor
+    from declarations.models import Declaration
+    from declarations.services import declarations as services
+
+    declaration = Declaration.objects.order_by("pk").first()
+    if declaration is None:
+        print(f"{db_name} holds no declaration: keep one with --keep-db first.", file=sys.stderr)
+        return 2
+    actor = Actor(user=declaration.prepared_by)
+    groups = declaration.groups.count()
+    print(f"Recomputing the declaration of {db_name} ({groups:,} groups) {rounds} time(s)…", flush=True)
+    for round_no in range(1, rounds + 1):
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            started, cpu = time.perf_counter(), time.process_time()
+            services.declaration_compute(actor=actor, declaration=declaration)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"recompute {round_no}        {seconds:.2f} s   {cpu:.2f} s of Python CPU   "
+            f"{counter.count} queries   (target < 10 s)",
+            flush=True,
+        )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS           {peak_mb:.0f} MB")
+    connection.close()
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -239,6 +283,12 @@ def main() -> int:
         "--shared", type=float, default=0.4, help="share of installations with a shared report"
     )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
+    parser.add_argument(
+        "--reuse-db",
+        metavar="NAME",
+        help="recompute the declaration of a database kept by --keep-db (no generation, no draft; kept)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="recomputations to time with --reuse-db")
     args = parser.parse_args()
 
     url = database_url()
@@ -249,6 +299,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    if args.reuse_db:
+        return recompute_kept(url, args.reuse_db, rounds=args.rounds)
     db_name = f"cbam_bench_declaration_{os.getpid()}"
     with admin_connect(url) as admin:
         admin.execute(f'CREATE DATABASE "{db_name}"')
@@ -322,7 +374,9 @@ def main() -> int:
         print(f"peak RSS           {peak_mb:.0f} MB")
         return 0
     finally:
-        if not args.keep_db:
+        if args.keep_db:
+            print(f"kept database      {db_name}   (--reuse-db {db_name} recomputes it again)")
+        else:
             try:
                 from django.db import connections
 
