@@ -235,19 +235,45 @@ def generate(*, lines: int, installations: int, shared_share: float, seed: int =
     }
 
 
-def recompute_kept(url: str, db_name: str, *, rounds: int) -> int:
-    """Recompute, ``rounds`` times, the declaration of a database a ``--keep-db`` run left."""
+def setup_django(url: str, db_name: str) -> None:
+    """Django on the benchmark database ``db_name`` of the server ``url``."""
     os.environ["DATABASE_URL"] = with_database(url, db_name)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cbam_portal.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
+
+
+def timed_recompute(*, actor, declaration) -> tuple[float, float, int]:
+    """Wall seconds, Python CPU seconds and queries of one ``declaration_compute``
+    (``BENCH_PROFILE=1``: under cProfile, whose 30 costliest calls are printed)."""
+    from django.db import connection
+
+    from declarations.services import declarations as services
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        started, cpu = time.perf_counter(), time.process_time()
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(services.declaration_compute, actor=actor, declaration=declaration)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        else:
+            services.declaration_compute(actor=actor, declaration=declaration)
+        return time.perf_counter() - started, time.process_time() - cpu, counter.count
+
+
+def recompute_kept(url: str, db_name: str, *, rounds: int) -> int:
+    """Recompute, ``rounds`` times, the declaration of a database a ``--keep-db`` run left."""
+    setup_django(url, db_name)
     from django.db import connection
 
     from cbam_portal.core.actor import Actor
     from declarations.models import Declaration
-    from declarations.services import declarations as services
 
     declaration = Declaration.objects.order_by("pk").first()
     if declaration is None:
@@ -257,14 +283,10 @@ def recompute_kept(url: str, db_name: str, *, rounds: int) -> int:
     groups = declaration.groups.count()
     print(f"Recomputing the declaration of {db_name} ({groups:,} groups) {rounds} time(s)…", flush=True)
     for round_no in range(1, rounds + 1):
-        counter = QueryCounter()
-        with connection.execute_wrapper(counter):
-            started, cpu = time.perf_counter(), time.process_time()
-            services.declaration_compute(actor=actor, declaration=declaration)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        seconds, cpu, queries = timed_recompute(actor=actor, declaration=declaration)
         print(
             f"recompute {round_no}        {seconds:.2f} s   {cpu:.2f} s of Python CPU   "
-            f"{counter.count} queries   (target < 10 s)",
+            f"{queries} queries   (target < 10 s)",
             flush=True,
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -290,6 +312,8 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=1, help="recomputations to time with --reuse-db")
     args = parser.parse_args()
+    if args.rounds != 1 and not args.reuse_db:
+        parser.error("--rounds applies to --reuse-db only (a full run drafts once and recomputes once)")
 
     url = database_url()
     if url is None:
@@ -304,13 +328,8 @@ def main() -> int:
     db_name = f"cbam_bench_declaration_{os.getpid()}"
     with admin_connect(url) as admin:
         admin.execute(f'CREATE DATABASE "{db_name}"')
-    os.environ["DATABASE_URL"] = with_database(url, db_name)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cbam_portal.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     try:
-        import django
-
-        django.setup()
+        setup_django(url, db_name)
         from django.core.management import call_command
         from django.db import connection
 
@@ -339,20 +358,8 @@ def main() -> int:
             create_s = time.perf_counter() - started
         create_queries = counter.count
 
-        counter = QueryCounter()
         print("Recomputing it…", flush=True)
-        with connection.execute_wrapper(counter):
-            started = time.perf_counter()
-            if os.environ.get("BENCH_PROFILE"):
-                import cProfile
-                import pstats
-
-                profiler = cProfile.Profile()
-                profiler.runcall(services.declaration_compute, actor=actor, declaration=declaration)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-            else:
-                services.declaration_compute(actor=actor, declaration=declaration)
-            compute_s = time.perf_counter() - started
+        compute_s, compute_cpu_s, compute_queries = timed_recompute(actor=actor, declaration=declaration)
         declaration.refresh_from_db()
         groups = declaration.groups.count()
         actual = declaration.groups.filter(source="actual").count()
@@ -370,7 +377,10 @@ def main() -> int:
         )
         print(f"certificates       {declaration.certificates:,.3f}   cost EUR {declaration.cost_eur:,.2f}")
         print(f"create             {create_s:.2f} s   {create_queries} queries")
-        print(f"recompute          {compute_s:.2f} s   {counter.count} queries   (target < 10 s)")
+        print(
+            f"recompute          {compute_s:.2f} s   {compute_cpu_s:.2f} s of Python CPU   "
+            f"{compute_queries} queries   (target < 10 s)"
+        )
         print(f"peak RSS           {peak_mb:.0f} MB")
         return 0
     finally:
