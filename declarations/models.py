@@ -376,7 +376,10 @@ class DeclarationGroup(models.Model):
     price_eur = models.DecimalField(_("certificate price (EUR)"), null=True, blank=True, max_digits=20, decimal_places=6)
     cost_eur = models.DecimalField(_("cost (EUR)"), default=0, max_digits=20, decimal_places=6)
     error = models.TextField(_("calculation error"), blank=True)
-    trace = models.JSONField(default=list)
+    #: The steps behind every number ("why?"). Empty (None) in a draft, where they are derived from
+    #: the current inputs when asked for (:mod:`declarations.services.traces`); frozen into the
+    #: group when the declaration goes to review, and kept from then on.
+    trace = models.JSONField(null=True, blank=True, default=list)
     datasets = models.JSONField(default=dict)
 
     class Meta:
@@ -596,6 +599,7 @@ class ChangeTrigger(models.TextChoices):
     OVERRIDE = "override", _("Source of emissions chosen")
     CLAIM = "claim", _("Carbon price claim recorded or withdrawn")
     CREATED = "created", _("Declaration drafted")
+    REVIEW = "review", _("Submitted for review (steps of every number stored)")
     AMENDED = "amended", _("Amendment opened")
     INPUTS = "inputs", _("Inputs changed")
 

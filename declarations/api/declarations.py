@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,6 +18,7 @@ from cbam_portal.core.actor import Actor
 from ..models import Declaration, DeclarationComment, DeclarationGroup
 from ..selectors import declarations as selectors
 from ..services import declarations as services
+from ..services.traces import declaration_group_traces
 
 KINDS = ("declarant",)
 
@@ -48,6 +49,9 @@ class DeclarationGroupSerializer(serializers.ModelSerializer):
     source = serializers.CharField(read_only=True)
     override_source = serializers.CharField(read_only=True)
     effective_source = serializers.CharField(read_only=True)
+    #: The steps behind the numbers: stored once the declaration went to review, derived from the
+    #: current inputs in a draft (``context["traces"]``, by group id, else worked out here).
+    trace = serializers.SerializerMethodField()
 
     class Meta:
         model = DeclarationGroup
@@ -58,6 +62,13 @@ class DeclarationGroupSerializer(serializers.ModelSerializer):
             "cost_eur", "error", "trace", "datasets",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_trace(self, group) -> list[dict]:
+        traces = self.context.get("traces")
+        if traces is None:
+            traces = declaration_group_traces(group.declaration, [group])
+        return traces[group.pk]
 
 
 class OverrideSerializer(serializers.Serializer):
@@ -132,7 +143,9 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     @action(detail=True, methods=["get"])
     def groups(self, request, pk=None):
         declaration = self.get_object()
-        return Response(DeclarationGroupSerializer(selectors.declaration_groups(declaration), many=True).data)
+        groups = list(selectors.declaration_groups(declaration))
+        traces = declaration_group_traces(declaration, groups)  # all at once, not group by group
+        return Response(DeclarationGroupSerializer(groups, many=True, context={"traces": traces}).data)
 
     @extend_schema(request=OverrideSerializer, responses={200: DeclarationGroupSerializer})
     @action(detail=True, methods=["post"])

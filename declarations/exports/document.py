@@ -25,6 +25,7 @@ from emissions.models import DataRequest, DataRequestEvent, EmissionsReport, Ins
 
 from ..assessment import decimal_text
 from ..models import Declaration, DeclarationStatus
+from ..services.traces import declaration_group_traces
 
 SCHEMA_ID = "cbam-portal/declaration"
 SCHEMA_VERSION = "1.0"
@@ -102,6 +103,9 @@ def _live_groups(declaration: Declaration, *, traces: bool = True) -> list[dict]
     rows = declaration.groups.order_by("cn_code", "country", "quarter", "pk")
     if not traces:
         rows = rows.defer("trace")
+    else:  # stored once the declaration went to review, derived from the current inputs in a draft
+        rows = list(rows)
+        steps = declaration_group_traces(declaration, rows)
     return [
         {
             "cn_code": g.cn_code,
@@ -127,10 +131,10 @@ def _live_groups(declaration: Declaration, *, traces: bool = True) -> list[dict]
             "price_eur": g.price_eur,
             "cost_eur": g.cost_eur,
             "error": g.error,
-            "trace": (g.trace or []) if traces else [],
+            "trace": steps[g.pk] if traces else [],
             "datasets": g.datasets or {},
         }
-        for g in rows.iterator(chunk_size=2000)
+        for g in (rows if traces else rows.iterator(chunk_size=2000))
     ]
 
 

@@ -1,8 +1,8 @@
 """Writes: what a recalculation of a declaration changed.
 
-Every recalculation of a draft (:func:`declarations.services.declarations._compute_into`) takes a
-picture of the groups before it replaces them and compares it with the groups it wrote, in the
-same transaction. The comparison is kept as one :class:`DeclarationChange` row: per group key
+Every recalculation of a draft (:func:`declarations.services.declarations._compute_into`) writes
+the new groups beside the old ones, compares the two sets in one SQL query (only the groups that
+differ come back to Python) and then deletes the old ones, in the same transaction. The comparison is kept as one :class:`DeclarationChange` row: per group key
 (CN code, country, installation, quarter) the source, quantity, SEE used, embedded emissions,
 carbon price deduction, certificates and cost before and after, the groups added and removed,
 the declaration totals before and after, and what started the recalculation (job, person, which
@@ -22,14 +22,16 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import connection
 from django.utils import timezone
 
+from cbam_portal.core.db import postgresql_settings
+from emissions.models import Installation
+
 from ..assessment import decimal_text
-from ..models import ChangeTrigger, Declaration, DeclarationChange
+from ..models import ChangeTrigger, Declaration, DeclarationChange, DeclarationGroup
 
 ZERO = Decimal(0)
 STORED = Decimal("0.000001")  # the precision the groups are stored with (decimal_places=6)
@@ -87,13 +89,6 @@ def _number(value) -> Decimal | None:
     return Decimal(value).quantize(STORED)
 
 
-def stored_number(value: Decimal | None) -> Decimal | None:
-    """``value`` as a PostgreSQL ``numeric(…, 6)`` column keeps it: rounded half away from zero."""
-    if value is None:
-        return None
-    return value.quantize(STORED, rounding=ROUND_HALF_UP)
-
-
 def group_key_text(values: dict) -> str:
     return "|".join("" if values.get(f) is None else str(values.get(f)) for f in KEY_FIELDS)
 
@@ -104,7 +99,6 @@ _KEY_COUNT = len(KEY_FIELDS)
 _NAME_AT = _KEY_COUNT
 _REPORT_AT, _ERROR_AT = _KEY_COUNT + 1, _KEY_COUNT + 2
 _NUMBERS_AT = _KEY_COUNT + 3
-_ADDED_UP = tuple(f not in ("see_used", "price_eur") for f in NUMBER_FIELDS)
 
 
 def _dataset_labels(datasets: dict | None) -> list[str]:
@@ -154,67 +148,114 @@ class _GroupState:
 def _state_groups(
     rows: Iterable[tuple],
     datasets_of: Callable[[object], list[str]],
-    number: Callable[[object], Decimal | None] | None = _number,
 ) -> dict[str, _GroupState]:
     """Per group key text, the state of ``rows`` (tuples of :data:`STATE_FIELDS` then the
-    datasets, as ``datasets_of`` reads them; numbers as ``number`` reads them, None: as they are)."""
+    datasets, as ``datasets_of`` reads them)."""
     groups: dict[str, _GroupState] = {}
     for row in rows:
         key_values = row[:_KEY_COUNT]
         key = "|".join(["" if v is None else str(v) for v in key_values])
-        numbers = row[_NUMBERS_AT:-1]
-        numbers = list(numbers) if number is None else [number(v) for v in numbers]
-        known = groups.get(key)
-        if known is not None:  # finer groups under one key: their numbers add up
-            known.numbers = [
-                ((was or ZERO) + (value or ZERO)) if adds else was
-                for was, value, adds in zip(known.numbers, numbers, _ADDED_UP, strict=True)
-            ]
-            continue
         groups[key] = _GroupState(
-            key_values, row[_NAME_AT], row[_REPORT_AT], row[_ERROR_AT], numbers, datasets_of(row[-1])
+            key_values,
+            row[_NAME_AT],
+            row[_REPORT_AT],
+            row[_ERROR_AT],
+            [_number(v) for v in row[_NUMBERS_AT:-1]],
+            datasets_of(row[-1]),
         )
     return groups
 
 
-def declaration_state(*, declaration: Declaration, groups: Iterable[tuple] | None = None) -> dict:
-    """The numbers of a declaration as they stand, per group key, in one query.
-
-    ``groups`` gives the groups just written instead of reading them back: tuples of
-    :data:`STATE_FIELDS` with numbers as the database keeps them (:func:`stored_number`) and the
-    ``datasets`` dict last. The datasets are otherwise read as text and each distinct text parsed once.
-    """
-    if groups is None:
-        rows = (
-            declaration.groups.annotate(datasets_text=Cast("datasets", TextField()))
-            .values_list(*STATE_FIELDS, "datasets_text")
-            .order_by("pk")  # the order they were written in
-        )
-        parsed: dict[str | None, list[str]] = {}
-
-        def datasets_of(text):
-            labels = parsed.get(text)
-            if labels is None:
-                labels = parsed[text] = _dataset_labels(json.loads(text) if text else None)
-            return labels
-
-        state = _state_groups(rows.iterator(chunk_size=5000), datasets_of)
-    else:
-        seen: dict[int, tuple[object, list[str]]] = {}
-
-        def datasets_of(datasets):
-            known = seen.get(id(datasets))
-            if known is None or known[0] is not datasets:
-                known = seen[id(datasets)] = (datasets, _dataset_labels(datasets))
-            return known[1]
-
-        state = _state_groups(groups, datasets_of, number=None)  # already as stored
+def declaration_totals(declaration: Declaration) -> dict:
+    """The totals of a declaration as they stand; its groups are compared in SQL once the new
+    ones are written (:func:`declaration_change_record`)."""
     return {
         "computed": declaration.computed_at is not None,
-        "groups": state,
         "totals": {f: _number(getattr(declaration, f)) for f in TOTAL_FIELDS},
         "error": declaration.computation_error or "",
     }
+
+
+def _differences_sql() -> str:
+    """SQL comparing the groups of one declaration, the older ones (``id`` up to a bound) with
+    the newer ones, per group key: only the keys whose numbers, report, error or datasets differ,
+    or that one side lacks. The groups that did not change never travel to Python. (A key names
+    one group: the lines are summed per key, :func:`~declarations.services.declarations.line_groups`.)"""
+    quote = connection.ops.quote_name
+    group_meta, installation_meta = DeclarationGroup._meta, Installation._meta
+    column = {f.name: quote(f.column) for f in group_meta.concrete_fields}
+    compared = {"report": column["report"], "error": column["error"], **{f: column[f] for f in NUMBER_FIELDS}}
+    side = ", ".join(
+        [
+            f"g.{column['id']}",
+            *(
+                f"g.{column[f]}"
+                for f in ("cn_code", "country", "installation", "quarter", "price_period_start")
+            ),
+            *(f"g.{c} AS {name}" for name, c in compared.items()),
+            f"CAST(g.{column['datasets']} AS TEXT) AS datasets",
+            f"i.{quote(installation_meta.get_field('name').column)} AS installation_name",
+        ]
+    )
+    keys = [column[f] for f in ("cn_code", "country", "quarter")]
+    on = [
+        *(f"o.{k} = n.{k}" for k in keys),
+        f"COALESCE(o.{column['installation']}, 0) = COALESCE(n.{column['installation']}, 0)",
+        f"COALESCE(o.{column['price_period_start']}, '0001-01-01') = "
+        f"COALESCE(n.{column['price_period_start']}, '0001-01-01')",
+    ]
+    differ = [
+        f"o.{column['id']} IS NULL",
+        f"n.{column['id']} IS NULL",
+        "o.error <> n.error",
+        *(f"o.{name} IS DISTINCT FROM n.{name}" for name in compared if name != "error"),
+        "o.datasets <> n.datasets",  # then compared in Python as labels: kinds and ids
+    ]
+    state = [
+        *(column[f] for f in ("cn_code", "country", "installation", "quarter", "price_period_start")),
+        "installation_name",
+        *compared,
+        "datasets",
+    ]
+    installations = f"{quote(installation_meta.db_table)} i ON i.{quote(installation_meta.pk.column)}"
+    table, declaration = quote(group_meta.db_table), column["declaration"]
+    return f"""
+        SELECT {", ".join(f"o.{c}" for c in state)}, {", ".join(f"n.{c}" for c in state)}
+        FROM (
+            SELECT {side} FROM {table} g LEFT JOIN {installations} = g.{column["installation"]}
+            WHERE g.{declaration} = %(declaration)s AND g.{column["id"]} <= %(previous)s
+        ) o
+        FULL OUTER JOIN (
+            SELECT {side} FROM {table} g LEFT JOIN {installations} = g.{column["installation"]}
+            WHERE g.{declaration} = %(declaration)s AND g.{column["id"]} > %(previous)s
+        ) n ON {" AND ".join(on)}
+        WHERE {" OR ".join(differ)}
+    """  # noqa: S608 (names from the models' metadata, values as parameters)
+
+
+def _differing_groups(declaration: Declaration, previous_up_to: int) -> tuple[dict, dict]:
+    """Before and after: the states of the groups that differ between the older groups of
+    ``declaration`` (``id`` up to ``previous_up_to``) and the newer ones, in one query."""
+    parsed: dict[object, list[str]] = {}
+
+    def datasets_of(text):
+        labels = parsed.get(text)
+        if labels is None:
+            labels = parsed[text] = _dataset_labels(json.loads(text) if text else None)
+        return labels
+
+    # The groups were just written: their statistics are not known yet, and a merge join of two
+    # sorted sides would cost several times the hash join.
+    with (
+        postgresql_settings(work_mem="64MB", jit="off", enable_mergejoin="off"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(_differences_sql(), {"declaration": declaration.pk, "previous": previous_up_to})
+        rows = cursor.fetchall()
+    width = len(STATE_FIELDS) + 1  # the key, installation name, report, error, numbers and datasets
+    old = _state_groups((r[:width] for r in rows if r[0] is not None), datasets_of)
+    new = _state_groups((r[width:] for r in rows if r[width] is not None), datasets_of)
+    return old, new
 
 
 def _pair(before, after) -> dict:
@@ -311,12 +352,15 @@ def state_differences(before: dict, after: dict) -> dict:
 
 
 def declaration_change_record(
-    *, declaration: Declaration, before: dict, groups: Iterable[tuple] | None = None
+    *, declaration: Declaration, before: dict, previous_up_to: int
 ) -> DeclarationChange:
-    """Compare the declaration with ``before`` and keep what changed (same transaction as the
-    recalculation). Called by the recalculation itself, after the new groups are written;
-    ``groups`` are those groups as :func:`declaration_state` takes them (else they are read back)."""
-    after = declaration_state(declaration=declaration, groups=groups)
+    """Compare the declaration with ``before`` (:func:`declaration_totals`, taken before the
+    recalculation) and keep what changed, in the same transaction. Called by the recalculation
+    itself once the new groups are written and before the old ones (``id`` up to
+    ``previous_up_to``) are deleted: the two sets of groups are compared in SQL."""
+    old, new = _differing_groups(declaration, previous_up_to)
+    before = {**before, "groups": old}
+    after = {**declaration_totals(declaration), "groups": new}
     diff = state_differences(before, after)
     cause = _cause.get() or RecomputeCause(trigger=ChangeTrigger.INPUTS)
     trigger = cause.trigger

@@ -56,9 +56,10 @@ from django.utils.translation import gettext as _
 
 from cbam_portal.accounts.models import Organisation
 from cbam_portal.core.actor import Actor
+from cbam_portal.core.db import postgresql_settings
 from cbam_portal.core.services import audit_record, job_enqueue
 from cbam_portal.reference.models import CertificatePrice, DatasetKind
-from emissions.models import EmissionsReport, GoodResult, Installation, ReportStatus, SharingGrant
+from emissions.models import EmissionsReport, GoodResult, ReportStatus, SharingGrant
 from emissions.see import PrecursorShare, TraceStep
 
 from ..assessment import (
@@ -86,13 +87,7 @@ from .carbon_prices import (
     carbon_price_claims_for_groups,
     carbon_price_claims_snapshot,
 )
-from .changes import (
-    NUMBER_FIELDS,
-    declaration_change_record,
-    declaration_state,
-    recompute_cause,
-    stored_number,
-)
+from .changes import declaration_change_record, declaration_totals, recompute_cause
 
 ZERO = Decimal(0)
 #: From 2027 the certificate price is the weekly average ([R956] Art 21(1) as amended by [OMN]).
@@ -189,25 +184,13 @@ class LineGroup:
         return (*self.key, self.price_period_start)
 
 
-@contextlib.contextmanager
-def _aggregation_memory() -> Iterator[None]:
-    """Within a transaction on PostgreSQL, :data:`LINE_AGGREGATION_WORK_MEM` for the queries of
-    the block, then the setting as it was for the rest of the transaction. (Should a query fail,
-    the transaction is rolled back, and the setting with it.)"""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [LINE_AGGREGATION_WORK_MEM]
-        )
-        previous = cursor.fetchone()[0]
-        yield
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+#: The fields that tell one group of a declaration from another (:attr:`LineGroup.group_key`).
+GROUP_KEY_FIELDS = ("cn_code", "country", "installation_id", "quarter", "price_period_start")
 
 
-def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
-    """The in-scope lines of ``year`` summed per CN code, country, installation and quarter, in one query.
+def line_groups(*, organisation: Organisation, year: int, lines: Q | None = None) -> list[LineGroup]:
+    """The in-scope lines of ``year`` (those matching ``lines`` too, if given) summed per CN code,
+    country, installation and quarter, in one query.
 
     The country is the country of production where recorded, else the country of origin: default
     values are those of the country where the good was produced (Commission CBAM Q&A 7.21–7.22).
@@ -219,12 +202,15 @@ def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
     functional = Coalesce(F("functional_unit_quantity"), Value(ZERO), output_field=_Q)
     returned = Q(procedure=Procedure.RETURNED_GOODS)
     keys = ["cn_code", "group_country", "installation_id", "group_quarter"]
-    lines = ImportLine.objects.filter(
+    rows = ImportLine.objects.filter(
         organisation=organisation,
         in_scope=True,
         released_on__gte=dt.date(year, 1, 1),
         released_on__lte=dt.date(year, 12, 31),
-    ).annotate(
+    )
+    if lines is not None:
+        rows = rows.filter(lines)
+    lines = rows.annotate(
         group_country=Case(
             When(production_country="", then=F("origin_country")),
             default=F("production_country"),
@@ -258,7 +244,7 @@ def line_groups(*, organisation: Organisation, year: int) -> list[LineGroup]:
         )
         .order_by(*keys)
     )
-    with _aggregation_memory():
+    with postgresql_settings(work_mem=LINE_AGGREGATION_WORK_MEM, jit="off"):
         rows = list(rows)
     return [
         LineGroup(
@@ -746,7 +732,8 @@ class _GroupWriter:
 
     def add(self, row: dict) -> None:
         if not self.copy:
-            row["trace"] = _trace_dicts(row["trace"], self.reference)
+            if row["trace"] is not None:
+                row["trace"] = _trace_dicts(row["trace"], self.reference)
             self.batch.append(DeclarationGroup(**row))
             if len(self.batch) >= GROUP_BATCH_SIZE:
                 self._flush()
@@ -810,65 +797,88 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _compute_into(declaration: Declaration) -> None:
-    """Replace the groups of a draft by freshly computed ones, keeping the declarant's overrides."""
+def _compute_into(declaration: Declaration, *, traces: bool = False) -> None:
+    """Replace the groups of a draft by freshly computed ones, keeping the declarant's overrides.
+
+    A draft keeps no trace: its groups' "why?" is derived from the current inputs when asked for
+    (:mod:`.traces`), which spares every recalculation the writing of some kilobytes of JSON per
+    group. ``traces`` stores them (the declaration leaves draft: what the reviewer sees is frozen).
+    """
     with _collection_paused():
-        _recompute(declaration)
+        _recompute(declaration, traces=traces)
 
 
-def _installation_names(ids: list[int]) -> dict[int, str]:
-    """Names of the installations ``ids`` (PostgreSQL: one array parameter, however many ids)."""
-    quote, meta = connection.ops.quote_name, Installation._meta
-    table, pk, name = quote(meta.db_table), quote(meta.pk.column), quote(meta.get_field("name").column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pk}, {name} FROM {table} WHERE {pk} = ANY(%s)", [ids])  # noqa: S608
-        return dict(cursor.fetchall())
+@dataclass(frozen=True)
+class Computation:
+    """What the groups of a declaration are computed from, read once: its line groups (of its
+    ``lines`` only, if given), the reports shared with the importer, the carbon price claims and
+    the reference data. The recalculation and the derived traces (:mod:`.traces`) both take
+    their numbers from :meth:`values`."""
+
+    year: int
+    groups: list[LineGroup]
+    shared: dict[tuple[int, str], SharedResult]
+    claims: dict
+    reference: ReferenceSnapshot
+
+    @classmethod
+    def read(cls, declaration: Declaration, *, lines: Q | None = None) -> Computation:
+        groups = line_groups(organisation=declaration.organisation, year=declaration.year, lines=lines)
+        return cls(
+            year=declaration.year,
+            groups=groups,
+            shared=shared_results(
+                organisation=declaration.organisation,
+                year=declaration.year,
+                installation_ids={g.installation_id for g in groups},
+            ),
+            claims=carbon_price_claims_for_groups(declaration=declaration, groups=groups),
+            # The reference data of every group, read once (a fixed number of queries, whatever the groups).
+            reference=ReferenceSnapshot(
+                cn_codes={g.cn_code for g in groups},
+                countries={g.country for g in groups},
+                years=[declaration.year],
+            ),
+        )
+
+    def values(self, group: LineGroup, *, override_source: str = "") -> dict:
+        """The field values of ``group`` (:func:`_group_values`: the trace as steps)."""
+        return _group_values(
+            group=group,
+            year=self.year,
+            shared=self.shared.get((group.installation_id, group.cn_code)) if group.installation_id else None,
+            override_source=override_source,
+            claim=self.claims.get(group.group_key),
+            reference=self.reference,
+        )
 
 
-def _recompute(declaration: Declaration) -> None:
-    before = declaration_state(declaration=declaration)  # what changed: compared once the groups are written
-    overrides = {
+def group_overrides(declaration: Declaration) -> dict[tuple, tuple[str, str]]:
+    """The declarant's choice of source and its justification, per group key."""
+    return {
         (g.cn_code, g.country, g.installation_id, g.quarter, g.price_period_start): (
             g.override_source,
             g.override_reason,
         )
-        for g in declaration.groups.exclude(override_source="")
+        for g in declaration.groups.exclude(override_source="").only(
+            *GROUP_KEY_FIELDS, "override_source", "override_reason"
+        )
     }
-    groups = line_groups(organisation=declaration.organisation, year=declaration.year)
-    shared = shared_results(
-        organisation=declaration.organisation,
-        year=declaration.year,
-        installation_ids={g.installation_id for g in groups},
-    )
-    claims = carbon_price_claims_for_groups(declaration=declaration, groups=groups)
-    # The reference data of every group, read once (a fixed number of queries, whatever the groups).
-    reference = ReferenceSnapshot(
-        cn_codes={g.cn_code for g in groups},
-        countries={g.country for g in groups},
-        years=[declaration.year],
-    )
-    # On PostgreSQL what was written is known exactly (numeric columns round half away from zero):
-    # what changed is worked out from the computed groups rather than read back.
-    states: list[tuple] | None = None
-    if connection.vendor == "postgresql":
-        states = []
-        installations = sorted({g.installation_id for g in groups if g.installation_id is not None})
-        names = _installation_names(installations)
-    declaration.groups.all().delete()
+
+
+def _recompute(declaration: Declaration, *, traces: bool) -> None:
+    # What changed: the new groups are written beside the old ones (ids up to ``previous``),
+    # compared with them in SQL, then the old ones are deleted.
+    before = declaration_totals(declaration)
+    previous = declaration.groups.aggregate(last=Max("pk"))["last"] or 0
+    overrides = group_overrides(declaration)
+    computation = Computation.read(declaration)
     quantity = embedded = certificates = cost = ZERO
     errors = []
-    with _GroupWriter(count=len(groups), reference=reference) as writer:
-        for g in groups:
+    with _GroupWriter(count=len(computation.groups), reference=computation.reference) as writer:
+        for g in computation.groups:
             override, reason = overrides.get(g.group_key, ("", ""))
-            found = shared.get((g.installation_id, g.cn_code)) if g.installation_id else None
-            values = _group_values(
-                group=g,
-                year=declaration.year,
-                shared=found,
-                override_source=override,
-                claim=claims.get(g.group_key),
-                reference=reference,
-            )
+            values = computation.values(g, override_source=override)
             writer.add(
                 {
                     "declaration_id": declaration.pk,
@@ -881,6 +891,7 @@ def _recompute(declaration: Declaration) -> None:
                     "override_source": override,
                     "override_reason": reason,
                     **values,
+                    "trace": values["trace"] if traces else None,
                 }
             )
             quantity += values["mass_tonnes"]
@@ -889,21 +900,6 @@ def _recompute(declaration: Declaration) -> None:
             cost += values["cost_eur"]
             if values["error"]:
                 errors.append(f"{g.cn_code} {g.country} Q{g.quarter}: {values['error']}")
-            if states is not None:
-                states.append(
-                    (
-                        g.cn_code,
-                        g.country,
-                        g.installation_id,
-                        g.quarter,
-                        g.price_period_start,
-                        names.get(g.installation_id),
-                        values["report_id"],
-                        values["error"],
-                        *[stored_number(values[f]) for f in NUMBER_FIELDS],
-                        values["datasets"],
-                    )
-                )
     declaration.quantity_tonnes = quantity
     declaration.embedded_t_co2e = embedded
     declaration.certificates = certificates
@@ -911,7 +907,8 @@ def _recompute(declaration: Declaration) -> None:
     declaration.computation_error = "\n".join(errors)
     declaration.computed_at = timezone.now()
     declaration.save()
-    declaration_change_record(declaration=declaration, before=before, groups=states)
+    declaration_change_record(declaration=declaration, before=before, previous_up_to=previous)
+    declaration.groups.filter(pk__lte=previous).delete()
 
 
 @transaction.atomic
@@ -1048,11 +1045,15 @@ def declaration_group_override(
 
 @transaction.atomic
 def declaration_submit_for_review(*, actor: Actor, declaration: Declaration) -> Declaration:
-    """Hand a computed draft to a reviewer."""
+    """Hand a computed draft to a reviewer: recalculated one last time from the current inputs,
+    with the trace of every group stored, so that the numbers reviewed, approved and filed keep
+    the steps they were computed with."""
     declaration = _lock(declaration)
     _require_status(declaration, DeclarationStatus.DRAFT, action=_("submitted for review"))
     if declaration.computed_at is None:
         _refuse(_("Compute the declaration before submitting it for review."))
+    with recompute_cause(trigger=ChangeTrigger.REVIEW, actor=actor):
+        _compute_into(declaration, traces=True)
     if declaration.computation_error:
         _refuse(_("Some goods could not be calculated: fix them before submitting for review."))
     declaration.status = DeclarationStatus.IN_REVIEW
@@ -1112,7 +1113,7 @@ def declaration_approve(*, actor: Actor, declaration: Declaration) -> Declaratio
     return declaration
 
 
-def _group_snapshot(g: DeclarationGroup) -> dict:
+def _group_snapshot(g: DeclarationGroup, trace: list[dict]) -> dict:
     fields = (
         "cn_code",
         "country",
@@ -1136,10 +1137,12 @@ def _group_snapshot(g: DeclarationGroup) -> dict:
         "certificates",
         "price_eur",
         "cost_eur",
-        "trace",
         "datasets",
     )
-    return {f: (decimal_text(v) if isinstance(v, Decimal) else v) for f in fields for v in (getattr(g, f),)}
+    snapshot = {
+        f: (decimal_text(v) if isinstance(v, Decimal) else v) for f in fields for v in (getattr(g, f),)
+    }
+    return {**snapshot, "trace": trace}
 
 
 def _lines_digest(declaration: Declaration) -> tuple[int, str]:
@@ -1202,6 +1205,9 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
     declaration = _lock(declaration)
     _require_status(declaration, DeclarationStatus.APPROVED, action=_("filed"))
     groups = list(declaration.groups.all())
+    from .traces import declaration_group_traces  # reads the computation defined here
+
+    traces = declaration_group_traces(declaration, groups)  # stored since the review, kept as they are
     line_count, line_digest = _lines_digest(declaration)
     datasets: dict = {}
     for g in groups:
@@ -1217,7 +1223,7 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
             "certificates": decimal_text(declaration.certificates),
             "cost_eur": decimal_text(declaration.cost_eur),
         },
-        "groups": [_group_snapshot(g) for g in groups],
+        "groups": [_group_snapshot(g, traces[g.pk]) for g in groups],
         "datasets": datasets,
         "reports": _reports_snapshot({g.report_id for g in groups if g.report_id}),
         "import_lines": {"count": line_count, "sha256": line_digest},

@@ -18,6 +18,7 @@ from cbam_portal.core.pagination import IdFirstPaginator
 from ..forms.declarations import CommentForm, DeclarationCreateForm, OverrideForm, ReturnForm
 from ..selectors import declarations as selectors
 from ..services import declarations as services
+from ..services.traces import declaration_group_trace
 
 KINDS = (OrganisationKind.DECLARANT,)
 GROUPS_PER_PAGE = 100
@@ -104,6 +105,7 @@ def declaration_group_why(request, pk: int, group_pk: int):
         {
             "declaration": declaration,
             "group": group,
+            "trace": declaration_group_trace(group),
             "form": OverrideForm(initial={"source": group.override_source, "reason": group.override_reason}),
             "can_edit": request.access.can(Capability.EDIT),
         },

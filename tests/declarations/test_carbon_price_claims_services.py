@@ -14,6 +14,7 @@ from cbam_portal.core.models import AuditEvent
 from declarations.models import CarbonPriceClaim
 from declarations.services import carbon_prices as claims
 from declarations.services import declarations as services
+from declarations.services.traces import declaration_group_trace
 from tests.declarations.test_declaration_services import add_line, example_9
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
@@ -72,11 +73,11 @@ def test_a_claim_reduces_the_certificates_by_the_euro_paid_over_the_certificate_
     assert group.cost_eur == ((Decimal("167.575") - deduction) * Q2_2026_PRICE).quantize(STORED)
     declaration.refresh_from_db()
     assert declaration.certificates == group.certificates
-    trace = " ".join(f"{s['rule']} {s['description']}" for s in group.trace)
+    trace = " ".join(f"{s['rule']} {s['description']}" for s in declaration_group_trace(group))
     assert "Art 9(5)" in trace and "not yet adopted" in trace and "Provisional method" in trace
-    conversion = next(s for s in group.trace if "yearly average exchange rate" in s["description"])
+    conversion = next(s for s in declaration_group_trace(group) if "yearly average exchange rate" in s["description"])
     assert conversion["result"] == "6.25"
-    covered = next(s for s in group.trace if s["description"].startswith("Emissions covered"))
+    covered = next(s for s in declaration_group_trace(group) if s["description"].startswith("Emissions covered"))
     assert covered["result"] == "777.5"
     # The recalculation records the claim as what moved.
     change = declaration.changes.order_by("-at", "-pk").first()
@@ -100,7 +101,7 @@ def test_a_quantity_covered_is_capped_at_the_embedded_emissions(reference_data, 
     group = declaration.groups.get()
     # 2 EUR × 1,555 tCO2e (capped) = 3,110 EUR ÷ 75.28
     assert group.carbon_price_deduction == (Decimal("3110") / Q2_2026_PRICE).quantize(STORED)
-    assert any("capped" in s["description"] for s in group.trace)
+    assert any("capped" in s["description"] for s in declaration_group_trace(group))
 
 
 def test_a_claim_is_refused_on_a_default_value_group(reference_data, personas):  # noqa: F811
@@ -161,7 +162,7 @@ def test_a_claim_survives_recalculation_and_is_kept_but_not_applied_on_default_v
     group = declaration.groups.get()
     assert group.column == "B" and group.carbon_price_deduction == 0 and group.error == ""
     assert any(
-        "not applied" in s["description"] and "default values" in s["description"] for s in group.trace
+        "not applied" in s["description"] and "default values" in s["description"] for s in declaration_group_trace(group)
     )
     assert CarbonPriceClaim.objects.get().is_active
 

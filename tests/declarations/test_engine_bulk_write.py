@@ -159,15 +159,6 @@ def test_the_numbers_a_change_record_shows_after_a_calculation_are_the_stored_on
             assert entry["fields"][field]["after"] == decimal_text(getattr(group, field)), field
 
 
-def test_numbers_are_kept_as_postgresql_rounds_them():
-    postgresql_only()
-    values = [D("1.0000005"), D("-1.0000005"), D("2.0000015"), D("0.00000049999"), D("123456.1234564999")]
-    with connection.cursor() as cursor:
-        for value in values:
-            cursor.execute("SELECT %s::numeric(20, 6)", [value])
-            assert changes.stored_number(value) == cursor.fetchone()[0], value
-
-
 def test_a_failure_while_copying_leaves_the_groups_as_they_were(
     reference_data,  # noqa: F811
     personas,
@@ -199,17 +190,20 @@ def test_a_failure_while_copying_leaves_the_groups_as_they_were(
     assert declaration.changes.count() == changes_before
 
 
-def test_the_line_aggregation_gets_more_memory_for_its_own_queries_only():
+def test_query_settings_apply_to_the_block_only():
     postgresql_only()
     from django.db import transaction
 
-    def work_mem() -> str:
+    from cbam_portal.core.db import postgresql_settings
+
+    def setting(name: str) -> str:
         with connection.cursor() as cursor:
-            cursor.execute("SHOW work_mem")
+            cursor.execute("SELECT current_setting(%s)", [name])
             return cursor.fetchone()[0]
 
     with transaction.atomic():
-        before = work_mem()
-        with services._aggregation_memory():
-            assert work_mem() == services.LINE_AGGREGATION_WORK_MEM != before
-        assert work_mem() == before
+        memory, merge = setting("work_mem"), setting("enable_mergejoin")
+        with postgresql_settings(work_mem=services.LINE_AGGREGATION_WORK_MEM, enable_mergejoin="off"):
+            assert setting("work_mem") == services.LINE_AGGREGATION_WORK_MEM != memory
+            assert setting("enable_mergejoin") == "off" != merge
+        assert (setting("work_mem"), setting("enable_mergejoin")) == (memory, merge)

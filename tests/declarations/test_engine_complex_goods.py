@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from declarations.assessment import AssessmentInput, assess_good
+from declarations.services.traces import declaration_group_trace
 from emissions.see import PrecursorShare
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
@@ -121,4 +122,4 @@ def test_the_declaration_takes_the_precursor_masses_from_the_shared_report(refer
     assert group.benchmark == effective
     # Stored with 6 decimals (PostgreSQL rounds the half up, SQLite to even): 1.2108525 either way.
     assert abs(group.sefa - FACTOR_2026 * effective) <= D("0.0000005")
-    assert any("Eq. 4" in step["rule"] for step in group.trace)
+    assert any("Eq. 4" in step["rule"] for step in declaration_group_trace(group))

@@ -10,6 +10,7 @@ import pytest
 from cbam_portal.core.actor import Actor
 from declarations.assessment import AssessmentError, AssessmentInput, assess_good
 from declarations.services import declarations as services
+from declarations.services.traces import declaration_group_trace
 from emissions.models import GoodResult
 from tests.declarations.test_declaration_services import add_line, shared_installation
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
@@ -71,6 +72,6 @@ def test_the_declaration_passes_the_reports_see_for_the_obligation_with_the_real
         AssessmentInput(**ALUMINIUM, see_direct=D("1.555"), see_indirect=D("2.1"), see_obligation=D("1.9"))
     )
     assert group.certificates == expected.result.certificates
-    (step,) = [s for s in group.trace if "cross-over" in s["rule"]]
+    (step,) = [s for s in declaration_group_trace(group) if "cross-over" in s["rule"]]
     assert step["inputs"]["SEE direct"] == "1.555" and step["inputs"]["SEE indirect"] == "2.1"
     assert step["inputs"]["SEE for the obligation"] == "1.9"

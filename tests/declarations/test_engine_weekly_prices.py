@@ -12,6 +12,7 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.reference.models import CertificatePrice, Dataset, DatasetKind
 from declarations.assessment import AssessmentInput, assess_good
 from declarations.services import declarations as services
+from declarations.services.traces import declaration_group_trace
 from tests.declarations.test_declaration_services import add_line
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
@@ -57,7 +58,7 @@ def test_lines_of_two_weeks_make_two_groups_priced_at_their_week(reference_data,
     assert first.cost_eur == expected_cost("120", "80.10")
     assert second.cost_eur == expected_cost("50", "82.40")
     assert declaration.cost_eur == first.cost_eur + second.cost_eur
-    price_step = next(s for s in first.trace if s["description"].startswith("Certificate price"))
+    price_step = next(s for s in declaration_group_trace(first) if s["description"].startswith("Certificate price"))
     assert "2027-01-04 to 2027-01-10" in price_step["description"]
     assert "calendar week" in price_step["rule"] and price_step["inputs"]["release date"] == "2027-01-04"
 
@@ -75,7 +76,7 @@ def test_a_week_without_a_published_price_costs_nothing_and_says_why(reference_d
     assert unpriced.price_period_start is None and unpriced.quarter == 1
     assert unpriced.mass_tonnes == 40 and unpriced.certificates > 0
     assert unpriced.price_eur is None and unpriced.cost_eur == 0 and unpriced.error == ""
-    descriptions = " ".join(step["description"] for step in unpriced.trace)
+    descriptions = " ".join(step["description"] for step in declaration_group_trace(unpriced))
     assert "No certificate price is published yet" in descriptions
     assert "2027-02-03 – 2027-02-24" in descriptions
 
