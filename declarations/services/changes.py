@@ -287,8 +287,20 @@ def _values(entry: dict, *, side: str) -> dict:
     return fields
 
 
-def state_differences(before: dict, after: dict) -> dict:
-    """Per group key: numbers that moved, groups added and removed, totals, and what moved."""
+def _causes(was: _GroupState, now: _GroupState) -> set[str]:
+    """What the differences between two states of one group point to (:data:`NUMBER_FIELDS`)."""
+    causes = {"report"} if was.report_id != now.report_id else set()
+    for cause, before, after in zip(NUMBER_FIELDS.values(), was.numbers, now.numbers, strict=True):
+        if cause and before != after:
+            causes.add(cause)
+    if was.datasets != now.datasets:
+        causes.add("reference")
+    return causes
+
+
+def state_differences(before: dict, after: dict, *, limit: int | None = None) -> dict:
+    """Per group key: numbers that moved, groups added and removed, totals, and what moved.
+    Every group counts; only the first ``limit`` (in key order) are listed."""
     old, new = before["groups"], after["groups"]
     entries: list[dict] = []
     causes: set[str] = set()
@@ -297,50 +309,36 @@ def state_differences(before: dict, after: dict) -> dict:
         was, now = old.get(key), new.get(key)
         if was is not None and now is not None and was.same_as(now):
             continue
+        status = "added" if was is None else "removed" if now is None else "changed"
+        counts[status] += 1
+        causes |= {"lines"} if status != "changed" else _causes(was, now)
+        if limit is not None and len(entries) >= limit:
+            continue  # counted, not listed
         was = was.entry() if was is not None else None
         now = now.entry() if now is not None else None
         if was is None:
-            counts["added"] += 1
-            causes.add("lines")
             entries.append(
-                {
-                    "key": now["key"],
-                    "label": _label(now),
-                    "status": "added",
-                    "fields": _values(now, side="after"),
-                }
+                {"key": now["key"], "label": _label(now), "status": "added", "fields": _values(now, side="after")}
             )
             continue
         if now is None:
-            counts["removed"] += 1
-            causes.add("lines")
             entries.append(
-                {
-                    "key": was["key"],
-                    "label": _label(was),
-                    "status": "removed",
-                    "fields": _values(was, side="before"),
-                }
+                {"key": was["key"], "label": _label(was), "status": "removed", "fields": _values(was, side="before")}
             )
             continue
         fields = {}
-        for f, cause in (*TEXT_FIELDS.items(), *NUMBER_FIELDS.items()):
+        for f in (*TEXT_FIELDS, *NUMBER_FIELDS):
             if was.get(f) != now.get(f):
                 fields[f] = _pair(was.get(f), now.get(f))
                 if f in TEXT_FIELDS:
                     fields[f].pop("delta", None)
-                if cause:
-                    causes.add(cause)
         if was["datasets"] != now["datasets"]:
             fields["datasets"] = {"before": ", ".join(was["datasets"]), "after": ", ".join(now["datasets"])}
-            causes.add("reference")
-        if fields:
-            counts["changed"] += 1
-            entries.append({"key": now["key"], "label": _label(now), "status": "changed", "fields": fields})
+        entries.append({"key": now["key"], "label": _label(now), "status": "changed", "fields": fields})
     totals = {f: _pair(before["totals"][f], after["totals"][f]) for f in TOTAL_FIELDS}
     totals_moved = any(before["totals"][f] != after["totals"][f] for f in TOTAL_FIELDS)
     errors_moved = before["error"] != after["error"]
-    changed = bool(entries) or totals_moved or errors_moved
+    changed = any(counts.values()) or totals_moved or errors_moved
     return {
         "changed": changed,
         "counts": counts,
@@ -361,7 +359,7 @@ def declaration_change_record(
     old, new = _differing_groups(declaration, previous_up_to)
     before = {**before, "groups": old}
     after = {**declaration_totals(declaration), "groups": new}
-    diff = state_differences(before, after)
+    diff = state_differences(before, after, limit=MAX_GROUP_ENTRIES)
     cause = _cause.get() or RecomputeCause(trigger=ChangeTrigger.INPUTS)
     trigger = cause.trigger
     if not before["computed"] and trigger in (ChangeTrigger.INPUTS, ChangeTrigger.MANUAL):
@@ -376,8 +374,8 @@ def declaration_change_record(
             return latest
     entries = diff["groups"]
     differences = {
-        "groups": entries[:MAX_GROUP_ENTRIES],
-        "groups_left_out": max(len(entries) - MAX_GROUP_ENTRIES, 0),
+        "groups": entries,
+        "groups_left_out": sum(diff["counts"].values()) - len(entries),
         "totals": diff["totals"],
         "errors": diff["errors"],
         "first_calculation": not before["computed"],

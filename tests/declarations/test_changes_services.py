@@ -169,3 +169,27 @@ def test_an_override_is_recorded_as_such(reference_data, personas):  # noqa: F81
     change = latest(declaration)
     assert change.trigger == "override"
     assert change.differences["groups"][0]["fields"]["source"] == {"before": "actual", "after": "default"}
+
+
+def test_every_group_counts_but_only_the_first_ones_are_listed(reference_data, personas, monkeypatch):  # noqa: F811
+    from declarations.services import changes
+
+    monkeypatch.setattr(changes, "MAX_GROUP_ENTRIES", 2)
+    for month, cn in ((2, "72081000"), (5, "72081000"), (8, "72083900"), (11, "72083900")):
+        add_line(personas.organisation, cn=cn, day=dt.date(2026, month, 3))
+    actor = Actor(user=personas.owner)
+    declaration = services.declaration_create(actor=actor, organisation=personas.organisation, year=2026)
+    change = latest(declaration)
+    assert change.groups_added == 4 and change.differences["groups_left_out"] == 2
+    assert [(e["key"]["cn_code"], e["key"]["quarter"]) for e in change.differences["groups"]] == [
+        ("72081000", 1),
+        ("72081000", 2),
+    ]
+    # The next recalculation lists the one group that moved, and why.
+    line = ImportLine.objects.get(organisation=personas.organisation, cn_code="72083900", released_on__month=11)
+    ImportLine.objects.filter(pk=line.pk).update(net_mass_tonnes=Decimal("300"))
+    services.declaration_compute(actor=actor, declaration=declaration)
+    change = latest(declaration)
+    assert change.groups_changed == 1 and change.causes == ["lines"]
+    assert change.differences["groups"][0]["key"]["quarter"] == 4
+    assert change.differences["groups_left_out"] == 0
