@@ -93,8 +93,8 @@ def group_key_text(values: dict) -> str:
     return "|".join("" if values.get(f) is None else str(values.get(f)) for f in KEY_FIELDS)
 
 
-#: What the state reads of each group, in this order (and the group's datasets).
-STATE_FIELDS = (*KEY_FIELDS, "installation__name", "report_id", "error", *NUMBER_FIELDS)
+#: What the comparison query gives of each side of a group, in this order (then its datasets).
+STATE_FIELDS = (*KEY_FIELDS, "installation_name", "report_id", "error", *NUMBER_FIELDS)
 _KEY_COUNT = len(KEY_FIELDS)
 _NAME_AT = _KEY_COUNT
 _REPORT_AT, _ERROR_AT = _KEY_COUNT + 1, _KEY_COUNT + 2
