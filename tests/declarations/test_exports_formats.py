@@ -212,3 +212,13 @@ def test_a_document_without_traces_has_the_same_groups_and_a_later_one_with_trac
     assert not any(g["trace"] for g in document_for(reused, traces=False)["groups"])
     assert any(g["trace"] for g in document_for(reused)["groups"])
     assert get_exporter("csv").traces is False and get_exporter("xlsx").traces and get_exporter("json").traces
+
+
+def test_the_json_is_written_group_by_group_exactly_as_one_dump(declaration):
+    from declarations.exports.document import document_for
+    from declarations.exports.json_format import document_json
+
+    document = document_for(declaration)
+    assert len(document["groups"]) >= 2
+    for doc in (document, {**document, "groups": []}, {**document, "groups": document["groups"][:1]}):
+        assert document_json(doc) == json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
