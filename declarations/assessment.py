@@ -867,7 +867,9 @@ def _complex_good_benchmark(
     return effective, step
 
 
-def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None) -> Assessment:
+def assess_good(
+    data: AssessmentInput, *, reference: LiveReference | None = None, trace: bool = True
+) -> Assessment:
     """Certificates due for one good, by the declaration's engine ([R956] Art 6(2)(c), 7, 9, 21, 31).
 
     Default values (with the year's mark-up, [IR2621] Annex I) and the Column B benchmark of the
@@ -875,7 +877,9 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
     Reads only current, public reference datasets and pins their versions in the trace; pass a
     :class:`~declarations.reference_cache.ReferenceSnapshot` as ``reference`` to read them once for
     many goods (the declaration): the same values and trace, without a query per good, and what
-    does not depend on the quantity worked out once per good, country and period.
+    does not depend on the quantity worked out once per good, country and period. Without
+    ``trace``, the same numbers without the steps that explain them (a draft's recalculation, which
+    stores none).
     """
     _check_input(data)
     if data.quarter is None and data.price_day is not None:
@@ -912,10 +916,10 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
             ),
         )
 
-    trace: list[TraceStep] = []
+    steps: list[TraceStep] | None = [] if trace else None
     quantity, unit_step = _quantity(data, good)
-    if unit_step is not None:
-        trace.append(unit_step)
+    if unit_step is not None and steps is not None:
+        steps.append(unit_step)
 
     actual = data.see_direct is not None
     if data.carbon_price_paid and not actual:
@@ -940,14 +944,16 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
             benchmark_column_a=benchmark,
             see_for_obligation=data.see_obligation,
         )
-        if data.see_obligation is not None:
-            trace.append(_obligation_step(data, good))
+        if data.see_obligation is not None and steps is not None:
+            steps.append(_obligation_step(data, good))
     else:
         source = prepared.source
-        trace.append(prepared.default_step)
-    trace.extend(prepared.tail)
-    if precursor_step is not None:
-        trace.append(precursor_step)
+        if steps is not None:
+            steps.append(prepared.default_step)
+    if steps is not None:
+        steps.extend(prepared.tail)
+        if precursor_step is not None:
+            steps.append(precursor_step)
     price = prepared.price
 
     carbon_paid_eur = ZERO
@@ -977,19 +983,20 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
         carbon_price_paid_eur=carbon_paid_eur,
     )
     try:
-        result = group_obligation(group)
+        result = group_obligation(group, trace=trace)
     except LiabilityInputError as exc:
         raise AssessmentError("cn", str(exc)) from exc
 
-    trace.insert(
-        0,
-        TraceStep(
-            rule=_RULE_SCOPE,
-            description=prepared.scope_description,
-            inputs=prepared.scope_inputs,
-            result=quantity,
-        ),
-    )
+    if steps is not None:
+        steps.insert(
+            0,
+            TraceStep(
+                rule=_RULE_SCOPE,
+                description=prepared.scope_description,
+                inputs=prepared.scope_inputs,
+                result=quantity,
+            ),
+        )
     return Assessment(
         cn8=good.cn8,
         country=country.iso2,
@@ -1014,7 +1021,7 @@ def assess_good(data: AssessmentInput, *, reference: LiveReference | None = None
         price_source=prepared.price_source,
         result=result,
         datasets=prepared.refs,
-        trace=(*trace, *result.trace),
+        trace=(*steps, *result.trace) if steps is not None else (),
     )
 
 

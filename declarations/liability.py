@@ -323,8 +323,9 @@ _RULE_CERTIFICATES = "Reg (EU) 2023/956 Art 6(2)(c), 22(1); Commission CBAM Q&A 
 _RULE_COST = "Reg (EU) 2023/956 Art 21 (as amended by Reg (EU) 2025/2083 Art 1(17))"
 
 
-def group_obligation(group: GoodsGroup) -> GroupLiability:
-    """Certificates to surrender and their cost for one goods group.
+def group_obligation(group: GoodsGroup, *, trace: bool = True) -> GroupLiability:
+    """Certificates to surrender and their cost for one goods group (without ``trace``, the same
+    numbers without the steps that explain them: for a recalculation that stores none).
 
     ``certificates = max(0, M × SEE − FAA − CP)`` with ``FAA = SEFA × M`` and
     ``SEFA = CBAM factor × CSCF × benchmark`` ([R956] Art 6(2)(c), 7, 9, 31; [IR2620] Annex
@@ -335,12 +336,11 @@ def group_obligation(group: GoodsGroup) -> GroupLiability:
     data ([R956] Art 9(1)); claiming it with default values raises :class:`LiabilityInputError`.
     """
     with localcontext(CALC_CONTEXT):
-        return _group_obligation(group)
+        return _group_obligation(group, [] if trace else None)
 
 
-def _group_obligation(group: GoodsGroup) -> GroupLiability:
+def _group_obligation(group: GoodsGroup, trace: list[TraceStep] | None) -> GroupLiability:
     what = f"goods group “{group.label}”"
-    trace: list[TraceStep] = []
     source = group.source
     is_electricity = group.sector == ELECTRICITY
     claimed = group.carbon_price_deduction_tco2e > 0 or group.carbon_price_paid_eur > 0
@@ -359,18 +359,19 @@ def _group_obligation(group: GoodsGroup) -> GroupLiability:
         else:
             see_used = source.see_direct + source.see_indirect
             see_text = "not an Annex II good: direct + indirect SEE count"
-        trace.append(
-            TraceStep(
-                rule=_RULE_SEE_ANNEX_II,
-                description=f"SEE used for {group.label} (actual values): {see_text}.",
-                inputs={
-                    "SEE direct": source.see_direct,
-                    "SEE indirect": source.see_indirect,
-                    "Annex II": "yes" if group.annex_ii else "no",
-                },
-                result=see_used,
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    rule=_RULE_SEE_ANNEX_II,
+                    description=f"SEE used for {group.label} (actual values): {see_text}.",
+                    inputs={
+                        "SEE direct": source.see_direct,
+                        "SEE indirect": source.see_indirect,
+                        "Annex II": "yes" if group.annex_ii else "no",
+                    },
+                    result=see_used,
+                )
             )
-        )
     else:
         method = "default"
         if claimed:
@@ -384,54 +385,58 @@ def _group_obligation(group: GoodsGroup) -> GroupLiability:
         see_used = _default_see(group, source, trace)
 
     embedded = group.net_mass * see_used
-    trace.append(
-        TraceStep(
-            rule=_RULE_EMBEDDED,
-            description=f"Embedded emissions of {group.label}: net mass × SEE used.",
-            inputs={"CN code": group.cn_code, "net mass": group.net_mass, "SEE used": see_used},
-            result=embedded,
+    if trace is not None:
+        trace.append(
+            TraceStep(
+                rule=_RULE_EMBEDDED,
+                description=f"Embedded emissions of {group.label}: net mass × SEE used.",
+                inputs={"CN code": group.cn_code, "net mass": group.net_mass, "SEE used": see_used},
+                result=embedded,
+            )
         )
-    )
 
     if is_electricity:
         sefa = ZERO
         faa = ZERO
-        trace.append(
-            TraceStep(
-                rule=_RULE_FAA_ELECTRICITY,
-                description="Electricity: no free allocation adjustment.",
-                inputs={},
-                result=ZERO,
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    rule=_RULE_FAA_ELECTRICITY,
+                    description="Electricity: no free allocation adjustment.",
+                    inputs={},
+                    result=ZERO,
+                )
             )
-        )
     else:
         if benchmark is None:
             raise LiabilityInputError(
                 f"{what}: the {benchmark_name} is required to compute the free allocation adjustment."
             )
         sefa = group.cbam_factor * group.cscf * benchmark
-        trace.append(
-            TraceStep(
-                rule=sefa_rule,
-                description=f"Specific embedded free allocation of {group.label}: CBAM factor × CSCF × {benchmark_name}.",
-                inputs={
-                    "CBAM factor": group.cbam_factor,
-                    "CSCF": group.cscf,
-                    benchmark_name: benchmark,
-                    "year": str(group.year),
-                },
-                result=sefa,
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    rule=sefa_rule,
+                    description=f"Specific embedded free allocation of {group.label}: CBAM factor × CSCF × {benchmark_name}.",
+                    inputs={
+                        "CBAM factor": group.cbam_factor,
+                        "CSCF": group.cscf,
+                        benchmark_name: benchmark,
+                        "year": str(group.year),
+                    },
+                    result=sefa,
+                )
             )
-        )
         faa = sefa * group.net_mass
-        trace.append(
-            TraceStep(
-                rule=_RULE_FAA,
-                description=f"Free allocation adjustment of {group.label}: SEFA × net mass.",
-                inputs={"SEFA": sefa, "net mass": group.net_mass},
-                result=faa,
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    rule=_RULE_FAA,
+                    description=f"Free allocation adjustment of {group.label}: SEFA × net mass.",
+                    inputs={"SEFA": sefa, "net mass": group.net_mass},
+                    result=faa,
+                )
             )
-        )
 
     deduction = group.carbon_price_deduction_tco2e
     if group.carbon_price_paid_eur > 0:
@@ -440,7 +445,7 @@ def _group_obligation(group: GoodsGroup) -> GroupLiability:
                 f"{what}: a certificate price is needed to convert the carbon price paid into certificates."
             )
         deduction += group.carbon_price_paid_eur / group.certificate_price_eur
-    if claimed:
+    if claimed and trace is not None:
         trace.append(
             TraceStep(
                 rule=_RULE_CARBON_PRICE,
@@ -459,30 +464,32 @@ def _group_obligation(group: GoodsGroup) -> GroupLiability:
 
     net = embedded - faa - deduction
     certificates = max(net, ZERO)
-    trace.append(
-        TraceStep(
-            rule=_RULE_CERTIFICATES,
-            description=(
-                f"Certificates for {group.label}: embedded emissions − FAA − carbon price deduction, "
-                "floored at zero for this good (no offset against other goods)."
-            ),
-            inputs={"embedded (tCO2e)": embedded, "FAA (tCO2e)": faa, "deduction (tCO2e)": deduction},
-            result=certificates,
+    if trace is not None:
+        trace.append(
+            TraceStep(
+                rule=_RULE_CERTIFICATES,
+                description=(
+                    f"Certificates for {group.label}: embedded emissions − FAA − carbon price deduction, "
+                    "floored at zero for this good (no offset against other goods)."
+                ),
+                inputs={"embedded (tCO2e)": embedded, "FAA (tCO2e)": faa, "deduction (tCO2e)": deduction},
+                result=certificates,
+            )
         )
-    )
     cost = certificates * group.certificate_price_eur
-    trace.append(
-        TraceStep(
-            rule=_RULE_COST,
-            description=f"Cost of the certificates for {group.label}: certificates × certificate price.",
-            inputs={
-                "certificates": certificates,
-                "price (EUR)": group.certificate_price_eur,
-                "period": f"{group.year} Q{group.quarter}" if group.quarter else str(group.year),
-            },
-            result=cost,
+    if trace is not None:
+        trace.append(
+            TraceStep(
+                rule=_RULE_COST,
+                description=f"Cost of the certificates for {group.label}: certificates × certificate price.",
+                inputs={
+                    "certificates": certificates,
+                    "price (EUR)": group.certificate_price_eur,
+                    "period": f"{group.year} Q{group.quarter}" if group.quarter else str(group.year),
+                },
+                result=cost,
+            )
         )
-    )
     return GroupLiability(
         label=group.label,
         method=method,
@@ -495,20 +502,21 @@ def _group_obligation(group: GoodsGroup) -> GroupLiability:
         net_tco2e=net,
         certificates=certificates,
         cost_eur=cost,
-        trace=tuple(trace),
+        trace=tuple(trace) if trace is not None else (),
     )
 
 
-def _default_see(group: GoodsGroup, source: DefaultSource, trace: list[TraceStep]) -> Decimal:
+def _default_see(group: GoodsGroup, source: DefaultSource, trace: list[TraceStep] | None) -> Decimal:
     if source.marked_up_value is not None:
-        trace.append(
-            TraceStep(
-                rule=_RULE_DEFAULTS,
-                description=f"SEE used for {group.label}: published default value for {group.year} including mark-up.",
-                inputs={"default incl. mark-up": source.marked_up_value, "year": str(group.year)},
-                result=source.marked_up_value,
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    rule=_RULE_DEFAULTS,
+                    description=f"SEE used for {group.label}: published default value for {group.year} including mark-up.",
+                    inputs={"default incl. mark-up": source.marked_up_value, "year": str(group.year)},
+                    result=source.marked_up_value,
+                )
             )
-        )
         return source.marked_up_value
     if group.annex_ii:
         base = source.direct if source.direct is not None else source.total
@@ -522,14 +530,15 @@ def _default_see(group: GoodsGroup, source: DefaultSource, trace: list[TraceStep
     assert base is not None
     rate = markup_rate(group.sector, group.year)
     see_used = base * (1 + rate)
-    trace.append(
-        TraceStep(
-            rule=_RULE_DEFAULTS,
-            description=f"SEE used for {group.label}: {base_text} plus the mark-up for {group.year}.",
-            inputs={"default value": base, "mark-up": rate, "sector": group.sector},
-            result=see_used,
+    if trace is not None:
+        trace.append(
+            TraceStep(
+                rule=_RULE_DEFAULTS,
+                description=f"SEE used for {group.label}: {base_text} plus the mark-up for {group.year}.",
+                inputs={"default value": base, "mark-up": rate, "sector": group.sector},
+                result=see_used,
+            )
         )
-    )
     return see_used
 
 

@@ -444,6 +444,7 @@ def _group_values(
     override_source: str = "",
     claim=None,
     reference: LiveReference | None = None,
+    trace: bool = True,
 ) -> dict:
     """Field values of one :class:`DeclarationGroup` ([R956] Art 6(2)(c), 7, 9, 21, 31).
 
@@ -453,6 +454,7 @@ def _group_values(
     (:class:`~declarations.reference_cache.ReferenceSnapshot`); without it each group reads its own.
     The trace is left as steps (:class:`TraceStep`, or dicts already converted) for the caller to
     convert, to dicts (:func:`compute_group`) or straight to JSON text (the COPY of many groups).
+    Without ``trace`` the engine leaves out its steps (the numbers are the same).
     """
     source = EmissionsSource.ACTUAL if shared is not None else EmissionsSource.DEFAULT
     use = override_source or source
@@ -537,13 +539,13 @@ def _group_values(
     if year >= WEEKLY_PRICES_FROM and group.price_period_start is None:
         pre.append(_no_weekly_price_step(group, year))
     try:
-        assessment = assess_good(data, reference=reference)
+        assessment = assess_good(data, reference=reference, trace=trace)
         assessment, claim_trace = carbon_price_claim_apply(
             claim=claim,
             data=data,
             assessment=assessment,
             use=use,
-            assess=lambda d: assess_good(d, reference=reference),
+            assess=lambda d: assess_good(d, reference=reference, trace=trace),
         )
         pre += claim_trace
     except AssessmentError as exc:
@@ -841,8 +843,9 @@ class Computation:
             ),
         )
 
-    def values(self, group: LineGroup, *, override_source: str = "") -> dict:
-        """The field values of ``group`` (:func:`_group_values`: the trace as steps)."""
+    def values(self, group: LineGroup, *, override_source: str = "", trace: bool = True) -> dict:
+        """The field values of ``group`` (:func:`_group_values`: the trace as steps; none of the
+        engine's without ``trace``)."""
         return _group_values(
             group=group,
             year=self.year,
@@ -850,6 +853,7 @@ class Computation:
             override_source=override_source,
             claim=self.claims.get(group.group_key),
             reference=self.reference,
+            trace=trace,
         )
 
 
@@ -878,7 +882,7 @@ def _recompute(declaration: Declaration, *, traces: bool) -> None:
     with _GroupWriter(count=len(computation.groups), reference=computation.reference) as writer:
         for g in computation.groups:
             override, reason = overrides.get(g.group_key, ("", ""))
-            values = computation.values(g, override_source=override)
+            values = computation.values(g, override_source=override, trace=traces)
             writer.add(
                 {
                     "declaration_id": declaration.pk,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -447,3 +448,15 @@ def test_certificates_never_decrease_when_more_mass_is_imported(m1, m2, see, ben
     more = group_obligation(actual_group(large, see, benchmark, deduction, year))
 
     assert more.certificates >= less.certificates
+
+
+@settings(max_examples=80, deadline=None)
+@given(masses, intensities, intensities, deductions, st.integers(min_value=2026, max_value=2036))
+def test_without_a_trace_the_numbers_are_the_same(mass, see, benchmark, deduction, year):
+    group = actual_group(mass, see, benchmark, deduction, year)
+    for traced, plain in (
+        (group_obligation(group), group_obligation(group, trace=False)),
+        (group_obligation(china_hrc(year)), group_obligation(china_hrc(year), trace=False)),
+    ):
+        assert traced.trace and plain.trace == ()
+        assert replace(traced, trace=()) == plain

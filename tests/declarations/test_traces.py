@@ -102,7 +102,8 @@ def test_submitting_for_review_stores_the_traces_and_filing_keeps_them(draft, pe
     declaration = services.declaration_submit_for_review(actor=Actor(user=personas.preparer), declaration=draft)
     stored = {(g.cn_code, g.quarter): g.trace for g in declaration.groups.all()}
     assert stored == by_key  # what the reviewer sees is what the draft showed
-    assert declaration.changes.order_by("-at", "-pk").first().trigger == ChangeTrigger.REVIEW
+    review = declaration.changes.order_by("-at", "-pk").first()
+    assert review.trigger == ChangeTrigger.REVIEW and not review.changed  # the same numbers, now with steps
     # From now on the inputs may change: the stored steps stay.
     ImportLine.objects.filter(organisation=personas.organisation, cn_code="72081000").update(
         net_mass_tonnes=Decimal("999")
