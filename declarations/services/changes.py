@@ -2,7 +2,8 @@
 
 Every recalculation of a draft (:func:`declarations.services.declarations._compute_into`) writes
 the new groups beside the old ones, compares the two sets in one SQL query (only the groups that
-differ come back to Python) and then deletes the old ones, in the same transaction. The comparison is kept as one :class:`DeclarationChange` row: per group key
+differ come back to Python) and then deletes the old ones, in the same transaction. The
+comparison is kept as one :class:`DeclarationChange` row: per group key
 (CN code, country, installation, quarter) the source, quantity, SEE used, embedded emissions,
 carbon price deduction, certificates and cost before and after, the groups added and removed,
 the declaration totals before and after, and what started the recalculation (job, person, which

@@ -87,7 +87,7 @@ from .carbon_prices import (
     carbon_price_claims_for_groups,
     carbon_price_claims_snapshot,
 )
-from .changes import declaration_change_record, declaration_totals, recompute_cause
+from .changes import KEY_FIELDS, declaration_change_record, declaration_totals, recompute_cause
 
 ZERO = Decimal(0)
 #: From 2027 the certificate price is the weekly average ([R956] Art 21(1) as amended by [OMN]).
@@ -182,10 +182,6 @@ class LineGroup:
     def group_key(self) -> tuple:
         """What tells one group from another: :attr:`key` and, from 2027, the price period."""
         return (*self.key, self.price_period_start)
-
-
-#: The fields that tell one group of a declaration from another (:attr:`LineGroup.group_key`).
-GROUP_KEY_FIELDS = ("cn_code", "country", "installation_id", "quarter", "price_period_start")
 
 
 def line_groups(*, organisation: Organisation, year: int, lines: Q | None = None) -> list[LineGroup]:
@@ -857,16 +853,16 @@ class Computation:
         )
 
 
+def stored_group_key(group: DeclarationGroup) -> tuple:
+    """The key of a stored group, as :attr:`LineGroup.group_key` gives it for its lines."""
+    return tuple(getattr(group, f) for f in KEY_FIELDS)
+
+
 def group_overrides(declaration: Declaration) -> dict[tuple, tuple[str, str]]:
     """The declarant's choice of source and its justification, per group key."""
     return {
-        (g.cn_code, g.country, g.installation_id, g.quarter, g.price_period_start): (
-            g.override_source,
-            g.override_reason,
-        )
-        for g in declaration.groups.exclude(override_source="").only(
-            *GROUP_KEY_FIELDS, "override_source", "override_reason"
-        )
+        stored_group_key(g): (g.override_source, g.override_reason)
+        for g in declaration.groups.exclude(override_source="").only(*KEY_FIELDS, "override_source", "override_reason")
     }
 
 

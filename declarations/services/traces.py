@@ -22,18 +22,14 @@ from django.utils.translation import gettext as _
 
 from ..assessment import decimal_text
 from ..models import Declaration, DeclarationGroup
-from .declarations import Computation, _trace_dicts
+from .changes import STORED
+from .declarations import Computation, _trace_dicts, stored_group_key
 
 #: Below this many groups to derive, only their lines are read; above, the whole declaration's.
 NARROW_UP_TO = 500
 #: Numbers compared between a group as stored and as derived again.
 _COMPARED = ("embedded_t_co2e", "certificates", "cost_eur")
-_STORED = Decimal("0.000001")
 _RULE_PENDING = "Reg (EU) 2023/956 Art 6(2); the draft is recalculated whenever its inputs change"
-
-
-def _key(group: DeclarationGroup) -> tuple:
-    return (group.cn_code, group.country, group.installation_id, group.quarter, group.price_period_start)
 
 
 def _lines_of(groups: list[DeclarationGroup]) -> Q:
@@ -52,8 +48,8 @@ def _moved(group: DeclarationGroup, values: dict) -> list[str]:
     for name in _COMPARED:
         stored, now = getattr(group, name) or Decimal(0), values[name] or Decimal(0)
         # The stored numbers keep 6 decimal places (and, on SQLite, pass through a float).
-        if abs(stored - now) > _STORED + abs(now) * Decimal("1e-12"):
-            moved.append(f"{name}: {decimal_text(stored)} → {decimal_text(now.quantize(_STORED))}")
+        if abs(stored - now) > STORED + abs(now) * Decimal("1e-12"):
+            moved.append(f"{name}: {decimal_text(stored)} → {decimal_text(now.quantize(STORED))}")
     return moved
 
 
@@ -88,7 +84,7 @@ def declaration_group_traces(
     was frozen, else derived from the current inputs (a fixed number of queries for them all)."""
     groups = list(groups)
     traces = {g.pk: g.trace for g in groups if g.trace is not None}
-    missing = {_key(g): g for g in groups if g.trace is None}
+    missing = {stored_group_key(g): g for g in groups if g.trace is None}
     if not missing:
         return traces
     wanted = list(missing.values())
