@@ -31,6 +31,7 @@ class SafeCsvWriter:
 
     def __init__(self, header: Iterable[Any]):
         self._buffer = io.StringIO()
+        self._taken = False
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
         self.writerow(header)
 
@@ -39,3 +40,14 @@ class SafeCsvWriter:
 
     def getvalue(self) -> bytes:
         return ("\ufeff" + self._buffer.getvalue()).encode("utf-8")
+
+    def take(self) -> bytes:
+        """What was written since the last ``take`` (the byte-order mark first), then forgotten:
+        a large file is handed on piece by piece instead of held whole."""
+        text = self._buffer.getvalue()
+        if not self._taken:
+            text = "\ufeff" + text
+            self._taken = True
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode("utf-8")

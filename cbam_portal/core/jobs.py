@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import BinaryIO
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -41,7 +42,9 @@ logger = logging.getLogger(__name__)
 class JobOutcome:
     result: dict = field(default_factory=dict)
     file_name: str | None = None
-    file_content: bytes | None = None
+    #: The result file: its bytes, or an open binary file to copy from (closed once stored), for
+    #: a file too large to hold in memory.
+    file_content: bytes | BinaryIO | None = None
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,12 @@ def job_run(job_id: int) -> None:
         if outcome.file_name and outcome.file_content is not None:
             job.result_file_name = get_valid_filename(PurePath(outcome.file_name).name)[:200]
             # The stored name is unguessable; the download view sends `result_file_name`.
-            job.result_file.save(
-                f"{secrets.token_urlsafe(16)}-{job.result_file_name}", ContentFile(outcome.file_content), save=False
-            )
+            content = outcome.file_content
+            stored = ContentFile(content) if isinstance(content, bytes | bytearray) else File(content)
+            try:
+                job.result_file.save(f"{secrets.token_urlsafe(16)}-{job.result_file_name}", stored, save=False)
+            finally:
+                stored.close()
     except UserFacingError as exc:
         _finish(job, status=JobStatus.FAILED, error=str(exc))
         return

@@ -1,7 +1,9 @@
 """Exports of the annual CBAM declaration: a registry of file formats.
 
 Every format is an *exporter*: a key (``pdf``, ``csv``, ``xlsx``, ``json``), a label, a media
-type, a file extension and a function that turns a declaration into the file's bytes. The
+type, a file extension and a function that turns a declaration into the file's bytes (or, for a
+file that can be large, an iterable of its pieces of bytes: the job writes them to disk as they
+come). The
 pages, the API and the background job only ever go through this registry, so a new format
 appears everywhere at once.
 
@@ -24,7 +26,7 @@ shows the same numbers. Registering a key twice replaces the earlier exporter (t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -37,10 +39,15 @@ class Exporter:
     label: str
     media_type: str
     extension: str
-    render: Callable[..., bytes]
+    render: Callable[..., bytes | Iterable[bytes]]
     description: str = ""
     #: Whether the format shows the groups' traces (the job then reads them for it).
     traces: bool = True
+
+    def content(self, declaration) -> bytes:
+        """The whole file in memory (for small files and tests; the job writes the pieces to disk)."""
+        rendered = self.render(declaration)
+        return rendered if isinstance(rendered, bytes | bytearray) else b"".join(rendered)
 
     def file_name(self, declaration) -> str:
         org = getattr(declaration.organisation, "eori", "") or f"org{declaration.organisation_id}"
@@ -52,7 +59,7 @@ _REGISTRY: dict[str, Exporter] = {}
 
 
 def exporter(key: str, *, label, media_type: str, extension: str, description="", traces: bool = True) -> Callable:
-    """Register ``func(declaration) -> bytes`` as the exporter of format ``key`` (``traces=False``
+    """Register ``func(declaration) -> bytes`` (or an iterable of pieces of bytes) as the exporter of format ``key`` (``traces=False``
     for a format without the groups' traces: it reads ``document_for(declaration, traces=False)``)."""
 
     def register(func: Callable[..., bytes]) -> Callable[..., bytes]:

@@ -25,7 +25,7 @@ from emissions.models import DataRequest, DataRequestEvent, EmissionsReport, Ins
 
 from ..assessment import decimal_text
 from ..models import Declaration, DeclarationStatus
-from ..services.traces import declaration_group_traces
+from ..services.traces import TraceDeriver, declaration_group_traces
 
 SCHEMA_ID = "cbam-portal/declaration"
 SCHEMA_VERSION = "1.0"
@@ -99,43 +99,116 @@ def is_frozen_snapshot(declaration: Declaration) -> bool:
     )
 
 
-def _live_groups(declaration: Declaration, *, traces: bool = True) -> list[dict]:
-    rows = declaration.groups.order_by("cn_code", "country", "quarter", "pk")
-    if not traces:
-        rows = rows.defer("trace")
-    else:  # stored once the declaration went to review, derived from the current inputs in a draft
-        rows = list(rows)
-        steps = declaration_group_traces(declaration, rows)
-    return [
-        {
-            "cn_code": g.cn_code,
-            "country": g.country,
-            "installation_id": g.installation_id,
-            "quarter": g.quarter,
-            "source": g.source,
-            "override_source": g.override_source,
-            "override_reason": g.override_reason,
-            "report_id": g.report_id,
-            "mass_tonnes": g.mass_tonnes,
-            "returned_tonnes": g.returned_tonnes,
-            "lines": g.lines,
-            "see_used": g.see_used,
-            "embedded_t_co2e": g.embedded_t_co2e,
-            "benchmark": g.benchmark,
-            "column": g.column,
-            "route": g.route,
-            "sefa": g.sefa,
-            "faa": g.faa,
-            "carbon_price_deduction": g.carbon_price_deduction,
-            "certificates": g.certificates,
-            "price_eur": g.price_eur,
-            "cost_eur": g.cost_eur,
-            "error": g.error,
-            "trace": steps[g.pk] if traces else [],
-            "datasets": g.datasets or {},
-        }
-        for g in (rows if traces else rows.iterator(chunk_size=2000))
-    ]
+#: The stored fields of a group that the document reads (a filed snapshot keeps the same names).
+_RAW_FIELDS = (
+    "cn_code",
+    "country",
+    "installation_id",
+    "quarter",
+    "source",
+    "override_source",
+    "override_reason",
+    "report_id",
+    "mass_tonnes",
+    "returned_tonnes",
+    "lines",
+    "see_used",
+    "embedded_t_co2e",
+    "benchmark",
+    "column",
+    "route",
+    "sefa",
+    "faa",
+    "carbon_price_deduction",
+    "certificates",
+    "price_eur",
+    "cost_eur",
+    "error",
+    "datasets",
+)
+#: Groups read from the database at a time.
+CHUNK = 1000
+
+
+class _LiveGroups:
+    """A draft's (or a declaration in review's) groups as stored, in table order, read in chunks
+    each time they are walked; the traces as stored since the review, else derived one group at
+    a time (:class:`~declarations.services.traces.TraceDeriver`)."""
+
+    def __init__(self, declaration: Declaration):
+        self.declaration = declaration
+
+    def _rows(self):
+        return self.declaration.groups.order_by("cn_code", "country", "quarter", "pk")
+
+    @staticmethod
+    def _raw(group, trace) -> dict:
+        return {**{f: getattr(group, f) for f in _RAW_FIELDS}, "trace": trace}
+
+    def walk(self, *, traces: bool):
+        if not traces:
+            for group in self._rows().defer("trace").iterator(chunk_size=CHUNK):
+                yield self._raw(group, [])
+            return
+        derive = TraceDeriver(self.declaration)
+        for group in self._rows().iterator(chunk_size=CHUNK):
+            yield self._raw(group, derive(group))
+
+    def traced(self, positions: set[int]) -> dict[int, dict]:
+        """The groups at ``positions`` (0-based, in table order) with their traces."""
+        pks = list(self._rows().values_list("pk", flat=True))
+        wanted = {pks[p]: p for p in positions if p < len(pks)}
+        groups = list(self.declaration.groups.filter(pk__in=wanted))
+        traces = declaration_group_traces(self.declaration, groups)
+        return {wanted[g.pk]: self._raw(g, traces[g.pk]) for g in groups}
+
+
+class _FrozenGroups:
+    """The groups of a filed declaration's snapshot (already in memory, with their traces)."""
+
+    def __init__(self, groups: list[dict]):
+        self.groups = groups
+
+    def walk(self, *, traces: bool):
+        return iter(self.groups)
+
+    def traced(self, positions: set[int]) -> dict[int, dict]:
+        return {p: self.groups[p] for p in positions if p < len(self.groups)}
+
+
+class GroupSequence:
+    """The ``groups`` of an export document: formatted (:func:`_group`) as they are walked, never
+    all held at once. The groups of a large declaration with their traces are gigabytes as
+    Python objects (54,448 groups: 1.5 GB for the JSON export), while every format writes them one
+    after the other. It can be walked any number of times (each walk reads them again), has a
+    ``len()``, and :meth:`without_traces` gives the same groups without their traces, cheaply.
+    ``list(sequence)`` makes it a plain list (for ``json.dumps`` of the whole document)."""
+
+    def __init__(self, source, count: int, installations: dict, goods: dict, *, traces: bool):
+        self._source = source
+        self._count = count
+        self._installations = installations
+        self._goods = goods
+        self.traces = traces
+
+    def __iter__(self):
+        for raw in self._source.walk(traces=self.traces):
+            yield _group(raw, self._installations, self._goods, self.traces)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def without_traces(self) -> GroupSequence:
+        return GroupSequence(self._source, self._count, self._installations, self._goods, traces=False)
+
+    def traced(self, positions) -> dict[int, dict]:
+        """The groups at ``positions`` (0-based, in table order), formatted with their traces:
+        some groups' traces without deriving everyone's (the PDF's trace annex)."""
+        raws = self._source.traced(set(positions)) if self.traces else {}
+        return {p: _group(raw, self._installations, self._goods, True) for p, raw in raws.items()}
 
 
 def _live_reports(report_ids) -> list[dict]:
@@ -245,25 +318,93 @@ def _group(raw: dict, installations: dict, goods: dict, traces: bool = True) -> 
             }
             for step in ((raw.get("trace") or []) if traces else [])
         ],
-        "datasets": {
-            kind: {
-                "id": d.get("id"),
-                "legal_act": d.get("legal_act") or None,
-                "version": str(d.get("version") or ""),
-            }
-            for kind, d in sorted((raw.get("datasets") or {}).items())
-        },
+        "datasets": _datasets(raw),
     }
 
 
-def _sum_by(groups: list[dict], key) -> list[tuple[tuple, dict]]:
-    sums: dict[tuple, dict] = {}
-    for g in groups:
-        k = key(g)
-        row = sums.setdefault(k, {"first": g, **{f: ZERO for f in _SUMMED}, "groups": 0})
-        for f in _SUMMED:
-            row[f] += _dec(g[f])
+def _datasets(raw: dict) -> dict:
+    return {
+        kind: {
+            "id": d.get("id"),
+            "legal_act": d.get("legal_act") or None,
+            "version": str(d.get("version") or ""),
+        }
+        for kind, d in sorted((raw.get("datasets") or {}).items())
+    }
+
+
+#: The stored field of each summed figure.
+_SUMMED_FROM = {
+    "quantity": "mass_tonnes",
+    "embedded_emissions_t_co2e": "embedded_t_co2e",
+    "free_allocation_adjustment_t_co2e": "faa",
+    "carbon_price_deduction_t_co2e": "carbon_price_deduction",
+    "certificates": "certificates",
+    "cost_eur": "cost_eur",
+}
+
+
+class _Scan:
+    """One walk over a declaration's groups (without traces) for what the document says of them
+    all: their number, the installations, CN codes, reports and datasets they name, and the sums
+    per CN code and per installation, country and CN code."""
+
+    def __init__(self, raws):
+        self.count = 0
+        self.without_price = 0
+        self.installation_ids: set = set()
+        self.cn_codes: set[str] = set()
+        self.pinned_cn: set = set()
+        self.report_ids: set = set()
+        self.datasets: dict[str, dict] = {}
+        self.by_cn: dict[tuple, dict] = {}
+        self.by_installation: dict[tuple, dict] = {}
+        for raw in raws:
+            self._add(raw)
+
+    @staticmethod
+    def _sum_into(sums: dict, key: tuple, figures: dict) -> None:
+        row = sums.get(key)
+        if row is None:
+            row = sums[key] = {**{f: ZERO for f in _SUMMED}, "groups": 0}
+        for f, value in figures.items():
+            row[f] += value
         row["groups"] += 1
+
+    def _add(self, raw: dict) -> None:
+        self.count += 1
+        if raw.get("price_eur") is None:
+            self.without_price += 1
+        self.installation_ids.add(raw.get("installation_id"))
+        self.cn_codes.add(raw["cn_code"])
+        if raw.get("report_id"):
+            self.report_ids.add(raw["report_id"])
+        for kind, d in _datasets(raw).items():
+            self.datasets.setdefault(f"{kind}#{d['id']}", {"kind": kind, **d})
+            if kind == "cn_goods" and d.get("id"):
+                self.pinned_cn.add(d["id"])
+        figures = {f: _dec(raw.get(source)) for f, source in _SUMMED_FROM.items()}
+        self._sum_into(self.by_cn, (raw["cn_code"],), figures)
+        self._sum_into(self.by_installation, (raw.get("installation_id"), raw["country"], raw["cn_code"]), figures)
+
+    def summed(self) -> dict:
+        return {f: sum((row[f] for row in self.by_cn.values()), ZERO) for f in _SUMMED}
+
+    def per_installation(self, installations: dict) -> dict[tuple, dict]:
+        """The sums per (installation id, country, CN code); groups of an installation no longer
+        found count under id 0."""
+        folded: dict[tuple, dict] = {}
+        for (installation_id, country, cn), row in self.by_installation.items():
+            key = (installation_id if installation_id in installations else 0, country, cn)
+            if key in folded:
+                for f in (*_SUMMED, "groups"):
+                    folded[key][f] += row[f]
+            else:
+                folded[key] = dict(row)
+        return folded
+
+
+def _sorted_sums(sums: dict[tuple, dict]) -> list[tuple[tuple, dict]]:
     return sorted(sums.items(), key=lambda item: tuple("" if x is None else str(x) for x in item[0]))
 
 
@@ -328,17 +469,18 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
     org = declaration.organisation
     if frozen:
         snap = declaration.snapshot
-        raw_groups = snap.get("groups") or []
+        source = _FrozenGroups(snap.get("groups") or [])
+    else:
+        source = _LiveGroups(declaration)
+    scan = _Scan(source.walk(traces=False))
+    if frozen:
         reports = snap.get("reports") or []
         import_lines = snap.get("import_lines")
     else:
-        raw_groups = _live_groups(declaration, traces=traces)
-        reports = _live_reports({g["report_id"] for g in raw_groups if g.get("report_id")})
+        reports = _live_reports(scan.report_ids)
         import_lines = None
 
-    installation_ids = {g.get("installation_id") for g in raw_groups} | {
-        r["installation_id"] for r in reports
-    }
+    installation_ids = scan.installation_ids | {r["installation_id"] for r in reports}
     installations = {
         i.pk: {
             "id": i.pk,
@@ -351,27 +493,17 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
             "organisation"
         )
     }
-    pinned_cn = {
-        d["id"]
-        for g in raw_groups
-        for kind, d in (g.get("datasets") or {}).items()
-        if kind == "cn_goods" and d.get("id")
-    }
-    goods = _cn_goods({g["cn_code"] for g in raw_groups}, pinned_cn)
-    groups = [_group(g, installations, goods, traces) for g in raw_groups]
+    goods = _cn_goods(scan.cn_codes, scan.pinned_cn)
+    groups = GroupSequence(source, scan.count, installations, goods, traces=traces)
 
-    datasets: dict[str, dict] = {}
-    for g in groups:
-        for kind, d in g["datasets"].items():
-            datasets.setdefault(f"{kind}#{d['id']}", {"kind": kind, **d})
-    titles = {d.pk: d for d in Dataset.objects.filter(pk__in=[d["id"] for d in datasets.values() if d["id"]])}
+    titles = {d.pk: d for d in Dataset.objects.filter(pk__in=[d["id"] for d in scan.datasets.values() if d["id"]])}
     dataset_list = [
         {
             **d,
             "source": (titles[d["id"]].source or None) if d["id"] in titles else None,
             "sha256": (titles[d["id"]].sha256 or None) if d["id"] in titles else None,
         }
-        for _, d in sorted(datasets.items())
+        for _, d in sorted(scan.datasets.items())
     ]
 
     verification = _verification([r["id"] for r in reports])
@@ -403,26 +535,24 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
             "cn_code": cn,
             "description": (goods[cn].description if cn in goods else "") or None,
             "aggregated_category": (goods[cn].aggregated_category if cn in goods else "") or None,
-            "unit": row["first"]["unit"],
+            "unit": _unit(cn, goods.get(cn)),
             "groups": row["groups"],
             **{f: decimal_text(row[f]) for f in _SUMMED},
         }
-        for (cn,), row in _sum_by(groups, lambda g: (g["cn_code"],))
+        for (cn,), row in _sorted_sums(scan.by_cn)
     ]
     per_installation = [
         {
-            "installation": row["first"]["installation"],
+            "installation": installations.get(installation_id),
             "country": country,
             "cn_code": cn,
-            "unit": row["first"]["unit"],
+            "unit": _unit(cn, goods.get(cn)),
             "groups": row["groups"],
             **{f: decimal_text(row[f]) for f in _SUMMED},
         }
-        for (_, country, cn), row in _sum_by(
-            groups, lambda g: ((g["installation"] or {}).get("id") or 0, g["country"], g["cn_code"])
-        )
+        for (installation_id, country, cn), row in _sorted_sums(scan.per_installation(installations))
     ]
-    summed = {f: sum((_dec(g[f]) for g in groups), ZERO) for f in _SUMMED}
+    summed = scan.summed()
     if frozen:
         totals = {
             "embedded_emissions_t_co2e": snap["totals"]["embedded_t_co2e"],
@@ -439,8 +569,8 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
         **totals,
         "free_allocation_adjustment_t_co2e": decimal_text(summed["free_allocation_adjustment_t_co2e"]),
         "carbon_price_deduction_t_co2e": decimal_text(summed["carbon_price_deduction_t_co2e"]),
-        "groups": len(groups),
-        "groups_without_price": sum(1 for g in groups if g["certificate_price_eur"] is None),
+        "groups": scan.count,
+        "groups_without_price": scan.without_price,
     }
 
     return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +50,14 @@ def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
     document = document_for(declaration, traces=exporter.traces)
     progress(1, 3, _("Writing the %(format)s file…") % {"format": exporter.key.upper()}, force=True)
     content = exporter.render(declaration)
+    if isinstance(content, bytes | bytearray):
+        size = len(content)
+    else:  # pieces of a large file, spooled to disk rather than joined in memory
+        pieces, content = content, tempfile.TemporaryFile()  # noqa: SIM115 - job_run closes it once stored
+        for piece in pieces:
+            content.write(piece)
+        size = content.tell()
+        content.seek(0)
     progress(2, 3, _("Saving the file…"), force=True)
     return JobOutcome(
         result={
@@ -57,7 +67,7 @@ def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
             "version": declaration.version,
             "status": declaration.status,
             "data_source": document["data_source"],
-            "bytes": len(content),
+            "bytes": size,
         },
         file_name=exporter.file_name(declaration),
         file_content=content,

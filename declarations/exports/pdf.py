@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from . import exporter
-from .document import document_for
+from .document import GroupSequence, document_for
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +94,14 @@ def _display_when(value: str | None) -> str:
 PDF_TRACE_GROUPS = 200
 
 
-def _traced_groups(groups: list[dict]) -> list[dict]:
-    """The groups whose trace the annex shows (numbered as in the goods table), in table order."""
-    numbered = [{**g, "number": n} for n, g in enumerate(groups, start=1)]
-    if len(numbered) <= PDF_TRACE_GROUPS:
-        return numbered
-    largest = sorted(numbered, key=lambda g: Decimal(g["certificates"] or "0"), reverse=True)[:PDF_TRACE_GROUPS]
-    return sorted(largest, key=lambda g: g["number"])
+def _traced_groups(groups: GroupSequence) -> list[dict]:
+    """The groups whose trace the annex shows (numbered as in the goods table), in table order:
+    those with the most certificates, picked from a walk without traces, so that only their
+    traces are read or derived (:class:`~.document.GroupSequence`)."""
+    certificates = [Decimal(g["certificates"] or "0") for g in groups.without_traces()]
+    positions = sorted(range(len(certificates)), key=lambda i: certificates[i], reverse=True)[:PDF_TRACE_GROUPS]
+    picked = groups.traced(positions)
+    return [{**picked[i], "number": i + 1} for i in sorted(picked)]
 
 
 def pdf_context(document: dict) -> dict:
@@ -131,6 +132,7 @@ def pdf_context(document: dict) -> dict:
     traced = _traced_groups(document["groups"])
     return {
         "doc": document,
+        "table_groups": document["groups"].without_traces(),  # the goods table shows no step
         "traced_groups": traced,
         "traces_left_out": len(document["groups"]) - len(traced),
         "dates": dates,

@@ -8,8 +8,8 @@ as spreadsheets store binary floating point) with a number format.
 
 from __future__ import annotations
 
-import io
 import itertools
+import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -27,6 +27,9 @@ from .document import document_for
 
 QUANTITY_FORMAT = "#,##0.000###"
 EUR_FORMAT = "#,##0.00"
+#: The CSV is handed on every this many rows; the XLSX in pieces of this many bytes.
+CSV_PIECE_ROWS = 5000
+PIECE_BYTES = 1 << 20
 
 
 def _columns():
@@ -77,7 +80,7 @@ def _value(group: dict, key):
     description=gettext_lazy("Every figure of every group, for spreadsheets."),
     traces=False,
 )
-def declaration_csv(declaration) -> bytes:
+def declaration_csv(declaration) -> Iterator[bytes]:
     document = document_for(declaration, traces=False)  # a row per group, no trace
     columns = _columns()
     header = [
@@ -91,9 +94,11 @@ def declaration_csv(declaration) -> bytes:
         document["declaration"]["version"],
         document["declaration"]["status"],
     ]
-    for group in document["groups"]:
+    for number, group in enumerate(document["groups"], start=1):
         writer.writerow([*head, *["" if (v := _value(group, key)) is None else v for _, key, _ in columns]])
-    return writer.getvalue()
+        if number % CSV_PIECE_ROWS == 0:
+            yield writer.take()
+    yield writer.take()
 
 
 def _cell(value, kind: str):
@@ -150,7 +155,7 @@ def _write_rows(sheet, header, rows: Iterable[list], kinds) -> None:
     extension="xlsx",
     description=gettext_lazy("Summary, groups with numeric cells, and the trace of every group."),
 )
-def declaration_xlsx(declaration) -> bytes:
+def declaration_xlsx(declaration) -> Iterator[bytes]:
     document = document_for(declaration)
     d, org, dates, totals = (
         document["declaration"],
@@ -216,7 +221,7 @@ def declaration_xlsx(declaration) -> bytes:
     _write_rows(
         groups,
         [c[0] for c in columns],
-        ([_value(g, key) for _, key, _ in columns] for g in document["groups"]),
+        ([_value(g, key) for _, key, _ in columns] for g in document["groups"].without_traces()),
         [c[2] for c in columns],
     )
 
@@ -251,6 +256,8 @@ def declaration_xlsx(declaration) -> bytes:
         trace_rows(),
         ["text", "text", "int", "int", "text", "text", "text", "text"],
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    with tempfile.TemporaryFile() as out:  # the workbook is a zip: written whole, then handed on in pieces
+        book.save(out)
+        out.seek(0)
+        while piece := out.read(PIECE_BYTES):
+            yield piece

@@ -77,31 +77,47 @@ def _gone_step() -> dict:
     }
 
 
+class TraceDeriver:
+    """The traces of groups of one declaration, one group at a time: as stored where frozen, else
+    derived from the current inputs, read once on the first group that needs it (the line groups
+    of ``narrow_to`` only, when given and no more than :data:`NARROW_UP_TO`; else every line of
+    the declaration). An export walks tens of thousands of groups with this, holding one trace at
+    a time instead of all of them."""
+
+    def __init__(self, declaration: Declaration, *, narrow_to: list[DeclarationGroup] | None = None):
+        self.declaration = declaration
+        self.narrow_to = narrow_to
+        self._computation: Computation | None = None
+        self._line_groups: dict[tuple, object] = {}
+
+    def _read(self) -> Computation:
+        wanted = [g for g in self.narrow_to or [] if g.trace is None]
+        narrow = self.narrow_to is not None and len(wanted) <= NARROW_UP_TO
+        self._computation = Computation.read(self.declaration, lines=_lines_of(wanted) if narrow else None)
+        self._line_groups = {line_group.group_key: line_group for line_group in self._computation.groups}
+        return self._computation
+
+    def __call__(self, group: DeclarationGroup) -> list[dict]:
+        if group.trace is not None:
+            return group.trace
+        computation = self._computation or self._read()
+        line_group = self._line_groups.get(stored_group_key(group))
+        if line_group is None:
+            return [_gone_step()]
+        values = computation.values(line_group, override_source=group.override_source)
+        steps = _trace_dicts(values["trace"], computation.reference)
+        moved = _moved(group, values)
+        return [_pending_step(moved), *steps] if moved else steps
+
+
 def declaration_group_traces(
     declaration: Declaration, groups: Iterable[DeclarationGroup]
 ) -> dict[int, list[dict]]:
     """The trace of each of ``groups`` (of ``declaration``) by primary key: as stored where it
     was frozen, else derived from the current inputs (a fixed number of queries for them all)."""
     groups = list(groups)
-    traces = {g.pk: g.trace for g in groups if g.trace is not None}
-    missing = {stored_group_key(g): g for g in groups if g.trace is None}
-    if not missing:
-        return traces
-    wanted = list(missing.values())
-    computation = Computation.read(
-        declaration, lines=_lines_of(wanted) if len(wanted) <= NARROW_UP_TO else None
-    )
-    for line_group in computation.groups:
-        group = missing.pop(line_group.group_key, None)
-        if group is None:
-            continue
-        values = computation.values(line_group, override_source=group.override_source)
-        steps = _trace_dicts(values["trace"], computation.reference)
-        moved = _moved(group, values)
-        traces[group.pk] = [_pending_step(moved), *steps] if moved else steps
-    for group in missing.values():
-        traces[group.pk] = [_gone_step()]
-    return traces
+    derive = TraceDeriver(declaration, narrow_to=groups)
+    return {group.pk: derive(group) for group in groups}
 
 
 def declaration_group_trace(group: DeclarationGroup) -> list[dict]:

@@ -204,7 +204,7 @@ def test_a_document_without_traces_has_the_same_groups_and_a_later_one_with_trac
     fresh = Declaration.objects.get(pk=declaration.pk)
     full = document_for(fresh)
     assert any(g["trace"] for g in full["groups"]) and not any(g["trace"] for g in lean["groups"])
-    assert [{**g, "trace": []} for g in full["groups"]] == lean["groups"]
+    assert [{**g, "trace": []} for g in full["groups"]] == list(lean["groups"])
     same = lambda doc: {k: v for k, v in doc.items() if k not in ("groups", "generated_at")}  # noqa: E731
     assert same(lean) == same(full)
     # Asking for traces after a lean document builds them; the CSV (no traces) reads the lean one.
@@ -219,6 +219,62 @@ def test_the_json_is_written_group_by_group_exactly_as_one_dump(declaration):
     from declarations.exports.json_format import document_json
 
     document = document_for(declaration)
-    assert len(document["groups"]) >= 2
-    for doc in (document, {**document, "groups": []}, {**document, "groups": document["groups"][:1]}):
-        assert document_json(doc) == json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    groups = list(document["groups"])
+    assert len(groups) >= 2
+    for doc in (document, {**document, "groups": []}, {**document, "groups": groups[:1]}):
+        plain = {**doc, "groups": list(doc["groups"])}
+        assert document_json(doc) == json.dumps(plain, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+@pytest.mark.parametrize("filed", [False, True], ids=["live", "filed"])
+def test_the_groups_are_formatted_as_walked_the_same_each_time_with_some_traces_on_demand(
+    declaration, personas, filed, django_assert_max_num_queries
+):
+    from declarations.exports.document import document_for
+    from declarations.models import Declaration
+
+    if filed:
+        declaration = file_declaration(declaration, personas)
+    groups = document_for(Declaration.objects.get(pk=declaration.pk))["groups"]
+    first, again = list(groups), list(groups)
+    assert first == again and len(groups) == len(first) >= 2 and all(g["trace"] for g in first)
+    assert list(groups.without_traces()) == [{**g, "trace": []} for g in first]
+    last = len(first) - 1
+    assert groups.traced([last, 0]) == {0: first[0], last: first[-1]}
+    assert groups.traced([len(first) + 5]) == {}
+    # A walk with traces reads the draft's inputs once, not once per group.
+    with django_assert_max_num_queries(15):
+        assert list(groups) == first
+
+
+def test_a_draft_trace_walk_reads_its_inputs_once_whatever_the_number_of_groups(declaration, monkeypatch):
+    from declarations.exports.document import document_for
+    from declarations.services import traces
+
+    reads = []
+    original = traces.Computation.read
+    monkeypatch.setattr(traces.Computation, "read", classmethod(lambda cls, *a, **k: reads.append(k) or original(*a, **k)))
+    groups = list(document_for(declaration)["groups"])
+    assert len(groups) >= 2 and all(g["trace"] for g in groups)
+    assert reads == [{"lines": None}]
+
+
+def test_the_export_job_stores_a_file_written_in_pieces(declaration, personas, monkeypatch):
+    from declarations.exports import json_format, tabular
+
+    from .test_exports_support import run_export
+
+    monkeypatch.setattr(tabular, "CSV_PIECE_ROWS", 1)  # a piece per group
+    job = run_export(declaration, personas, "csv")
+    assert job.status == "done", job.error
+    stored = job.result_file.read()
+    assert stored == render(declaration, "csv") and job.result["bytes"] == len(stored)
+    assert stored.startswith("\ufeff".encode()) and stored.count("\ufeff".encode()) == 1
+    rows = list(csv.reader(io.StringIO(stored.decode("utf-8-sig"))))
+    assert len(rows) == 1 + declaration.groups.count()
+
+    pieces = list(json_format.document_json_chunks(json_format.document_for(declaration), chunk_bytes=1))
+    assert len(pieces) > 2 and json.loads(b"".join(pieces))["totals"]["groups"] == declaration.groups.count()
+    job = run_export(declaration, personas, "json")
+    document = json.loads(job.result_file.read())
+    assert job.result["bytes"] == job.result_file.size and document["totals"]["groups"] == declaration.groups.count()

@@ -104,15 +104,16 @@ def test_a_large_declaration_pdf_traces_the_groups_with_the_most_certificates(de
     from declarations.exports import pdf
     from declarations.exports.document import document_for
 
-    groups = document_for(declaration)["groups"]
+    groups = list(document_for(declaration)["groups"])
     assert len(groups) >= 2
     html = pdf.declaration_html(declaration)
     assert 'data-testid="traces-left-out"' not in html and html.count('class="why"') == len(groups)
 
     monkeypatch.setattr(pdf, "PDF_TRACE_GROUPS", 1)
     largest = max(range(len(groups)), key=lambda i: Decimal(groups[i]["certificates"] or "0"))
-    traced = pdf._traced_groups(groups)
+    traced = pdf._traced_groups(document_for(declaration)["groups"])
     assert [g["number"] for g in traced] == [largest + 1]
+    assert traced[0]["trace"] == groups[largest]["trace"] and traced[0]["trace"]
     html = pdf.declaration_html(declaration)
     assert html.count('class="why"') == 1 and f"<h3>{largest + 1}. " in html
     assert f"The steps of the group with the most certificates follow (of {len(groups)} groups" in html

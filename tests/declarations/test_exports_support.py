@@ -98,7 +98,7 @@ def render(declaration, format_key: str) -> bytes:
     from declarations.models import Declaration
 
     fresh = Declaration.objects.select_related("organisation").get(pk=declaration.pk)
-    return get_exporter(format_key).render(fresh)
+    return get_exporter(format_key).content(fresh)
 
 
 __all__ = [
