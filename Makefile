@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template bench-ingest bench-declaration
+.PHONY: help venv check-system demo serve test lint migrate reference seed worker beat clean bench-template bench-ingest bench-declaration bench-export
 
 help:
 	@echo "make demo    install, migrate, load reference data, seed demo users and serve on http://$(HOST):$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-template       time parsing the Commission communication template examples"
 	@echo "make bench-ingest         time a 1,000,000-line customs import against a raw PostgreSQL COPY (LINES=N)"
 	@echo "make bench-declaration    time recomputing a declaration of 1,000,000 lines, 10,000 installations (PostgreSQL; LINES=N INSTALLATIONS=N)"
+	@echo "make bench-export         time and memory of exporting that declaration's draft in each format (PostgreSQL; FORMATS=json,csv,...)"
 
 $(STAMP): pyproject.toml
 	@echo "==> Checking Python ($(PYTHON))"
@@ -91,6 +92,9 @@ bench-ingest: $(STAMP)
 
 bench-declaration: $(STAMP)
 	@$(PY) bench/declaration.py $(if $(LINES),--lines $(LINES),) $(if $(INSTALLATIONS),--installations $(INSTALLATIONS),)
+
+bench-export: $(STAMP)
+	@$(PY) bench/export.py $(if $(LINES),--lines $(LINES),) $(if $(INSTALLATIONS),--installations $(INSTALLATIONS),) $(if $(FORMATS),--formats $(FORMATS),)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

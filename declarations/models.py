@@ -394,6 +394,29 @@ class DeclarationGroup(models.Model):
         return self.override_source or self.source
 
 
+class FiledGroup(models.Model):
+    """One goods group of a filed declaration as it was filed: its figures and dataset versions
+    (``data``) and the steps behind them (``trace``), in the order of the goods table
+    (``position``). These rows are the groups of the filed snapshot; the rest of it is
+    :attr:`Declaration.snapshot`. A row per group rather than one JSON value: PostgreSQL keeps at
+    most 256 MB in a jsonb value, which the ~7 KB of a group and its trace reach at about 37,000
+    groups. Written once, when the declaration is filed; never changed."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="filed_groups")
+    position = models.PositiveIntegerField()
+    data = models.JSONField()
+    trace = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["declaration", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["declaration", "position"], name="declarations_filed_group_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id}#{self.position}"
+
+
 class DeclarationComment(models.Model):
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

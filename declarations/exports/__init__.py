@@ -3,9 +3,8 @@
 Every format is an *exporter*: a key (``pdf``, ``csv``, ``xlsx``, ``json``), a label, a media
 type, a file extension and a function that turns a declaration into the file's bytes (or, for a
 file that can be large, an iterable of its pieces of bytes: the job writes them to disk as they
-come). The
-pages, the API and the background job only ever go through this registry, so a new format
-appears everywhere at once.
+come). The pages, the API and the background job only ever go through this registry, so a new
+format appears everywhere at once.
 
 Adding a format (for example the Commission's declaration XML once its schema is published)
 is one decorated function in a module imported at the end of this file::
@@ -21,7 +20,9 @@ is one decorated function in a module imported at the end of this file::
 
 Build the file from :func:`declarations.exports.document.document_for`: it reads a filed
 declaration's frozen snapshot (never live data) and a draft's current groups, so every format
-shows the same numbers. Registering a key twice replaces the earlier exporter (tests use this).
+shows the same numbers. Its ``groups`` are formatted as they are walked
+(:class:`~declarations.exports.document.GroupSequence`): write each one out rather than keep them.
+Registering a key twice replaces the earlier exporter (tests use this).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ _REGISTRY: dict[str, Exporter] = {}
 
 
 def exporter(key: str, *, label, media_type: str, extension: str, description="", traces: bool = True) -> Callable:
-    """Register ``func(declaration) -> bytes`` (or an iterable of pieces of bytes) as the exporter of format ``key`` (``traces=False``
-    for a format without the groups' traces: it reads ``document_for(declaration, traces=False)``)."""
+    """Register ``func(declaration) -> bytes`` (or an iterable of pieces of bytes) as the exporter
+    of format ``key`` (``traces=False`` for a format without the groups' traces: it reads
+    ``document_for(declaration, traces=False)``)."""
 
     def register(func: Callable[..., bytes]) -> Callable[..., bytes]:
         _REGISTRY[key] = Exporter(

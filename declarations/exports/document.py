@@ -10,6 +10,12 @@ filed. Descriptive master data that the snapshot keeps only by id (installation 
 description) is looked up by that id; supplier evidence is cut at the filing time.
 
 Decimals are strings without exponent ("167.575"), as the portal stores them: no float ever.
+
+The document is a plain dict except for its ``groups``, a :class:`GroupSequence` that formats
+each group as it is walked (``list()`` it for a plain list): the groups of a large declaration
+with their traces are gigabytes as Python objects, while every format writes them one after the
+other. What the document says of all groups (totals per good and per installation, datasets,
+counts) comes from one walk without traces (:class:`_Scan`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from cbam_portal.reference.models import CnGood, Dataset
 from emissions.models import DataRequest, DataRequestEvent, EmissionsReport, Installation
 
 from ..assessment import decimal_text
-from ..models import Declaration, DeclarationStatus
+from ..models import Declaration, DeclarationStatus, FiledGroup
 from ..services.traces import TraceDeriver, declaration_group_traces
 
 SCHEMA_ID = "cbam-portal/declaration"
@@ -63,8 +69,8 @@ def document_for(declaration: Declaration, *, traces: bool = True) -> dict:
     """The export document of ``declaration`` (built once per instance, then reused).
 
     ``traces=False``: every group's ``trace`` left empty, for the formats that do not show it
-    (a large declaration's traces are most of its size: reading and converting those of 54,000
-    groups took gigabytes of memory). A document with traces serves both."""
+    (a draft's traces are derived when walked, which is most of the time of an export). A
+    document with traces serves both (``document["groups"].without_traces()``)."""
     cached = getattr(declaration, _CACHE_ATTR, None)
     if cached is None or (traces and not cached[1]):
         cached = (build_document(declaration, traces=traces), traces)
@@ -164,16 +170,26 @@ class _LiveGroups:
 
 
 class _FrozenGroups:
-    """The groups of a filed declaration's snapshot (already in memory, with their traces)."""
+    """The groups of a filed declaration as filed (:class:`~declarations.models.FiledGroup`
+    rows, in table order), read in chunks each time they are walked."""
 
-    def __init__(self, groups: list[dict]):
-        self.groups = groups
+    def __init__(self, declaration: Declaration):
+        self.declaration = declaration
+
+    def _rows(self):
+        return FiledGroup.objects.filter(declaration=self.declaration).order_by("position")
 
     def walk(self, *, traces: bool):
-        return iter(self.groups)
+        if not traces:
+            for data in self._rows().values_list("data", flat=True).iterator(chunk_size=CHUNK):
+                yield data
+            return
+        for data, trace in self._rows().values_list("data", "trace").iterator(chunk_size=CHUNK):
+            yield {**data, "trace": trace}
 
     def traced(self, positions: set[int]) -> dict[int, dict]:
-        return {p: self.groups[p] for p in positions if p < len(self.groups)}
+        rows = self._rows().filter(position__in=positions).values_list("position", "data", "trace")
+        return {position: {**data, "trace": trace} for position, data, trace in rows}
 
 
 class GroupSequence:
@@ -469,7 +485,7 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
     org = declaration.organisation
     if frozen:
         snap = declaration.snapshot
-        source = _FrozenGroups(snap.get("groups") or [])
+        source = _FrozenGroups(declaration)
     else:
         source = _LiveGroups(declaration)
     scan = _Scan(source.walk(traces=False))

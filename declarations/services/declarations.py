@@ -77,6 +77,7 @@ from ..models import (
     DeclarationGroup,
     DeclarationStatus,
     EmissionsSource,
+    FiledGroup,
     ImportLine,
     Procedure,
 )
@@ -1113,36 +1114,84 @@ def declaration_approve(*, actor: Actor, declaration: Declaration) -> Declaratio
     return declaration
 
 
-def _group_snapshot(g: DeclarationGroup, trace: list[dict]) -> dict:
-    fields = (
-        "cn_code",
-        "country",
-        "installation_id",
-        "quarter",
-        "source",
-        "override_source",
-        "override_reason",
-        "report_id",
-        "mass_tonnes",
-        "returned_tonnes",
-        "lines",
-        "see_used",
-        "embedded_t_co2e",
-        "benchmark",
-        "column",
-        "route",
-        "sefa",
-        "faa",
-        "carbon_price_deduction",
-        "certificates",
-        "price_eur",
-        "cost_eur",
-        "datasets",
+#: The fields of a group as filed (``FiledGroup.data``), in this order.
+FILED_FIELDS = (
+    "cn_code",
+    "country",
+    "installation_id",
+    "quarter",
+    "source",
+    "override_source",
+    "override_reason",
+    "report_id",
+    "mass_tonnes",
+    "returned_tonnes",
+    "lines",
+    "see_used",
+    "embedded_t_co2e",
+    "benchmark",
+    "column",
+    "route",
+    "sefa",
+    "faa",
+    "carbon_price_deduction",
+    "certificates",
+    "price_eur",
+    "cost_eur",
+    "datasets",
+)
+_DECIMAL_FIELDS = {f.name for f in DeclarationGroup._meta.get_fields() if isinstance(f, DecimalField)}
+_FILED_ORDER = ("cn_code", "country", "quarter", "pk")
+
+
+def _group_snapshot(g: DeclarationGroup) -> dict:
+    """The figures and dataset versions of a group as filed (its trace is kept beside them)."""
+    return {f: (decimal_text(v) if isinstance(v, Decimal) else v) for f in FILED_FIELDS for v in (getattr(g, f),)}
+
+
+def _filed_groups_sql() -> str:
+    """PostgreSQL: the groups of a declaration copied as filed inside the server, as
+    :func:`_group_snapshot` makes them (decimals as plain text without trailing zeros), with the
+    traces they store. A large declaration's groups and traces are hundreds of megabytes of JSON
+    that would otherwise be decoded into Python and encoded again (54,448 groups: 26 s)."""
+    quote = connection.ops.quote_name
+    column = lambda name: "g.id" if name == "pk" else f"g.{quote(DeclarationGroup._meta.get_field(name).column)}"  # noqa: E731
+    table = quote(DeclarationGroup._meta.db_table)
+    pairs = ", ".join(
+        f"'{name}', " + (f"trim_scale({column(name)})::text" if name in _DECIMAL_FIELDS else column(name))
+        for name in FILED_FIELDS
     )
-    snapshot = {
-        f: (decimal_text(v) if isinstance(v, Decimal) else v) for f in fields for v in (getattr(g, f),)
-    }
-    return {**snapshot, "trace": trace}
+    order = ", ".join(column(name) for name in _FILED_ORDER)
+    # Names from the models only; the declaration id is a parameter.
+    return (
+        f"INSERT INTO {FiledGroup._meta.db_table} (declaration_id, position, data, trace) "  # noqa: S608
+        f"SELECT g.declaration_id, row_number() OVER (ORDER BY {order}) - 1, jsonb_build_object({pairs}), g.trace "
+        f"FROM {table} g WHERE g.declaration_id = %s"
+    )
+
+
+def _file_groups(declaration: Declaration) -> int:
+    """Write the groups of ``declaration`` as filed (:class:`FiledGroup` rows, in table order)
+    and return their number: traces as stored since the review (derived, should one be missing).
+    In SQL on PostgreSQL; elsewhere in batches as they are read, never all in memory at once."""
+    groups = declaration.groups.order_by(*_FILED_ORDER)
+    if connection.vendor == "postgresql" and not groups.filter(trace__isnull=True).exists():
+        with connection.cursor() as cursor:
+            cursor.execute(_filed_groups_sql(), [declaration.pk])
+            return cursor.rowcount
+    from .traces import TraceDeriver  # reads the computation defined here
+
+    derive = TraceDeriver(declaration)
+    batch: list[FiledGroup] = []
+    count = 0
+    for position, g in enumerate(groups.iterator(chunk_size=GROUP_BATCH_SIZE)):
+        batch.append(FiledGroup(declaration=declaration, position=position, data=_group_snapshot(g), trace=derive(g)))
+        count = position + 1
+        if len(batch) >= GROUP_BATCH_SIZE:
+            FiledGroup.objects.bulk_create(batch)
+            batch.clear()
+    FiledGroup.objects.bulk_create(batch)
+    return count
 
 
 def _lines_digest(declaration: Declaration) -> tuple[int, str]:
@@ -1204,14 +1253,16 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
     ([R956] Art 6(2); kept for the review period of Art 19)."""
     declaration = _lock(declaration)
     _require_status(declaration, DeclarationStatus.APPROVED, action=_("filed"))
-    groups = list(declaration.groups.all())
-    from .traces import declaration_group_traces  # reads the computation defined here
-
-    traces = declaration_group_traces(declaration, groups)  # stored since the review, kept as they are
-    line_count, line_digest = _lines_digest(declaration)
+    count = _file_groups(declaration)
     datasets: dict = {}
-    for g in groups:
-        datasets.update(g.datasets or {})
+    report_ids: set[int] = set()
+    for group_datasets, report_id in declaration.groups.order_by(*_FILED_ORDER).values_list("datasets", "report_id").iterator(
+        chunk_size=GROUP_BATCH_SIZE
+    ):
+        datasets.update(group_datasets or {})
+        if report_id:
+            report_ids.add(report_id)
+    line_count, line_digest = _lines_digest(declaration)
     now = timezone.now()
     declaration.snapshot = {
         "year": declaration.year,
@@ -1223,9 +1274,9 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
             "certificates": decimal_text(declaration.certificates),
             "cost_eur": decimal_text(declaration.cost_eur),
         },
-        "groups": [_group_snapshot(g, traces[g.pk]) for g in groups],
+        "group_count": count,  # the groups: FiledGroup rows (declaration.filed_groups)
         "datasets": datasets,
-        "reports": _reports_snapshot({g.report_id for g in groups if g.report_id}),
+        "reports": _reports_snapshot(report_ids),
         "import_lines": {"count": line_count, "sha256": line_digest},
         "carbon_price_claims": carbon_price_claims_snapshot(declaration=declaration),
     }

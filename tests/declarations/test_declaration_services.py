@@ -13,6 +13,7 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.models import AuditEvent
 from declarations.assessment import AssessmentInput, assess_good
 from declarations.models import DeclarationStatus, ImportLine, Procedure
+from declarations.selectors.declarations import declaration_filed_groups
 from declarations.services import declarations as services
 from declarations.services.traces import declaration_group_trace
 from emissions.models import GoodResult, ReportStatus, SharingGrant
@@ -253,8 +254,12 @@ def test_a_reviewer_approves_then_it_is_filed_and_frozen(reference_data, persona
     declaration = services.declaration_file(actor=reviewer, declaration=declaration)
     assert declaration.status == DeclarationStatus.FILED
     assert declaration.snapshot["import_lines"]["count"] == 1
-    assert declaration.snapshot["groups"][0]["certificates"] == str(declaration.certificates.normalize())
+    assert declaration_filed_groups(declaration)[0]["certificates"] == str(declaration.certificates.normalize())
     assert declaration.snapshot["datasets"]["default_values"]["version"]
+    # The groups as filed are rows of their own, with their traces; the snapshot counts them.
+    assert "groups" not in declaration.snapshot and declaration.snapshot["group_count"] == 1
+    (filed,) = declaration_filed_groups(declaration)
+    assert filed["trace"] == declaration.groups.get().trace and filed["trace"]
     with pytest.raises(ValidationError):
         services.declaration_group_override(
             actor=reviewer,
@@ -284,13 +289,13 @@ def test_revoking_the_grant_after_filing_does_not_change_the_filed_numbers(refer
     services.declaration_submit_for_review(actor=preparer, declaration=declaration)
     services.declaration_approve(actor=reviewer, declaration=declaration)
     declaration = services.declaration_file(actor=reviewer, declaration=declaration)
-    snapshot = declaration.snapshot
+    snapshot, filed = declaration.snapshot, declaration_filed_groups(declaration)
     grant.revoked_at = timezone.now()
     grant.save()
     with pytest.raises(ValidationError):
         services.declaration_compute(actor=preparer, declaration=declaration)
     declaration.refresh_from_db()
-    assert declaration.snapshot == snapshot
+    assert declaration.snapshot == snapshot and declaration_filed_groups(declaration) == filed
     assert declaration.certificates == Decimal("167.575")
     assert declaration.groups.get().source == "actual"
     assert snapshot["reports"][0]["results"][0]["see_direct"] == "1.555"
@@ -406,3 +411,28 @@ def test_sharing_and_revoking_an_installation_recomputes_the_declarants_drafts(
     with django_capture_on_commit_callbacks(execute=True):
         grant_revoke(actor=operator_actor, grant=grant)
     assert declaration.groups.get().source == "default"
+
+
+def test_the_migration_moves_the_groups_of_a_filed_snapshot_into_rows_and_back(reference_data, personas):  # noqa: F811
+    import importlib
+
+    from django.apps import apps
+
+    from declarations.models import FiledGroup
+
+    migration = importlib.import_module("declarations.migrations.0013_filed_groups")
+    _, _grant = example_9(personas.organisation)
+    preparer, reviewer = Actor(user=personas.preparer), Actor(user=personas.reviewer)
+    declaration = services.declaration_create(actor=preparer, organisation=personas.organisation, year=2026)
+    services.declaration_submit_for_review(actor=preparer, declaration=declaration)
+    services.declaration_approve(actor=reviewer, declaration=declaration)
+    declaration = services.declaration_file(actor=reviewer, declaration=declaration)
+    rows, snapshot = declaration_filed_groups(declaration), declaration.snapshot
+    # Back to the earlier form: the groups inside the snapshot, no rows.
+    migration.rows_to_groups(apps, None)
+    FiledGroup.objects.all().delete()
+    declaration.refresh_from_db()
+    assert declaration.snapshot["groups"] == rows and "group_count" not in declaration.snapshot
+    migration.groups_to_rows(apps, None)
+    declaration.refresh_from_db()
+    assert declaration.snapshot == snapshot and declaration_filed_groups(declaration) == rows

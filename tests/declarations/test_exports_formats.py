@@ -278,3 +278,21 @@ def test_the_export_job_stores_a_file_written_in_pieces(declaration, personas, m
     job = run_export(declaration, personas, "json")
     document = json.loads(job.result_file.read())
     assert job.result["bytes"] == job.result_file.size and document["totals"]["groups"] == declaration.groups.count()
+
+
+def test_filing_in_sql_writes_the_groups_as_the_portable_path_does(declaration, personas, monkeypatch):
+    from django.db import connection
+
+    from declarations.models import FiledGroup
+    from declarations.selectors.declarations import declaration_filed_groups
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the groups are copied in SQL on PostgreSQL only")
+    filed = file_declaration(declaration, personas)
+    in_sql = declaration_filed_groups(filed)
+    assert len(in_sql) == filed.groups.count() >= 2 and all(g["trace"] for g in in_sql)
+    assert any(g["price_eur"] is None or "." in (g["certificates"] or "") for g in in_sql)
+    FiledGroup.objects.filter(declaration=filed).delete()
+    monkeypatch.setattr(connection, "vendor", "portable")
+    assert services._file_groups(filed) == len(in_sql)
+    assert declaration_filed_groups(filed) == in_sql

@@ -11,6 +11,7 @@ from django.urls import reverse
 from cbam_portal.core.actor import Actor
 from declarations.assessment import AssessmentInput, assess_good, trace_as_dicts
 from declarations.models import ChangeTrigger, DeclarationGroup, ImportLine
+from declarations.selectors.declarations import declaration_filed_groups
 from declarations.services import declarations as services
 from declarations.services import traces
 from declarations.services.traces import declaration_group_trace, declaration_group_traces
@@ -111,7 +112,7 @@ def test_submitting_for_review_stores_the_traces_and_filing_keeps_them(draft, pe
     assert declaration_group_trace(_steel(declaration)) == by_key[("72081000", 1)]
     declaration = services.declaration_approve(actor=Actor(user=personas.reviewer), declaration=declaration)
     declaration = services.declaration_file(actor=Actor(user=personas.reviewer), declaration=declaration)
-    filed = {(g["cn_code"], g["quarter"]): g["trace"] for g in declaration.snapshot["groups"]}
+    filed = {(g["cn_code"], g["quarter"]): g["trace"] for g in declaration_filed_groups(declaration)}
     assert filed == by_key
 
 
