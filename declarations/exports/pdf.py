@@ -9,7 +9,11 @@ read local files or call out to the network.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import itertools
 import logging
+import tempfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -92,6 +96,9 @@ def _display_when(value: str | None) -> str:
 #: minutes and gigabytes (2,939 groups: 7 min, 4.9 GB) for an annex nobody can read on paper;
 #: the XLSX and JSON exports and each group's "why?" page carry every trace.
 PDF_TRACE_GROUPS = 200
+#: Up to this many table rows (installations and goods groups) a PDF is laid out at once; a longer
+#: one in parts of this many rows (see :func:`declaration_pdf`).
+PDF_PART_ROWS = 1500
 
 
 def _traced_groups(groups: GroupSequence) -> list[dict]:
@@ -143,8 +150,53 @@ def pdf_context(document: dict) -> dict:
     }
 
 
+def whole_part(context: dict) -> dict:
+    """The one part of a PDF laid out at once: everything."""
+    return {
+        "front": True,
+        "show_installations": True,
+        "installation_rows": context["doc"]["installations"],
+        "installations_continued": False,
+        "show_groups": True,
+        "group_rows": context["table_groups"],
+        "group_offset": 0,
+        "groups_continued": False,
+        "groups_last": True,
+        "tail": True,
+        "first_page": None,
+    }
+
+
+def pdf_parts(context: dict, rows: int) -> Iterator[dict]:
+    """The parts of a long PDF, each laid out on its own, in order: the front pages with the
+    first ``rows`` rows of the installation table, its further rows, the goods groups ``rows`` at
+    a time (read as they are needed), then the annexes. ``first_page`` is left for the caller."""
+    installations = context["doc"]["installations"]
+    groups = iter(context["table_groups"])
+    total = len(context["table_groups"])
+    blank = {**whole_part(context), "front": False, "show_installations": False, "installation_rows": [],
+             "show_groups": False, "group_rows": [], "groups_last": False, "tail": False}  # fmt: skip
+    yield {**blank, "front": True, "show_installations": True, "installation_rows": installations[:rows]}
+    for start in range(rows, len(installations), rows):
+        yield {**blank, "show_installations": True, "installation_rows": installations[start : start + rows],
+               "installations_continued": True}  # fmt: skip
+    for start in range(0, max(total, 1), rows):
+        chunk = list(itertools.islice(groups, rows))
+        yield {**blank, "show_groups": True, "group_rows": chunk, "group_offset": start,
+               "groups_continued": start > 0, "groups_last": start + rows >= total}  # fmt: skip
+    yield {**blank, "tail": True}
+
+
 def declaration_html(declaration) -> str:
-    return render_to_string(TEMPLATE, pdf_context(document_for(declaration)))
+    """The whole declaration as one HTML page (what a PDF of it shows, laid out at once)."""
+    context = pdf_context(document_for(declaration))
+    return render_to_string(TEMPLATE, {**context, "part": whole_part(context)})
+
+
+def _render(html: str) -> bytes:
+    from weasyprint import HTML  # heavy import: only where a PDF is made
+
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_url_fetcher()).write_pdf()
 
 
 @exporter(
@@ -154,8 +206,31 @@ def declaration_html(declaration) -> str:
     extension="pdf",
     description=_("Summary, goods, the 'why' of every group and the supplier evidence, for printing."),
 )
-def declaration_pdf(declaration) -> bytes:
-    from weasyprint import HTML  # heavy import: only where a PDF is made
+def declaration_pdf(declaration) -> Iterator[bytes]:
+    """The PDF, laid out at once up to :data:`PDF_PART_ROWS` table rows. A longer one is laid
+    out in parts (:func:`pdf_parts`), each numbered on from the pages before it, and the parts'
+    pages joined into one file: WeasyPrint keeps every page of a layout in memory (about 4 MB a
+    page; 2,419 groups made 307 pages, 1.3 GB), so a declaration of tens of thousands of groups
+    could not be laid out at once. Its pages say "Page N" without the total, which a part
+    cannot know."""
+    context = pdf_context(document_for(declaration))
+    rows = len(context["doc"]["installations"]) + len(context["table_groups"])
+    if rows <= PDF_PART_ROWS:
+        yield _render(render_to_string(TEMPLATE, {**context, "part": whole_part(context)}))
+        return
+    from pypdf import PdfReader, PdfWriter
 
-    html = declaration_html(declaration)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_url_fetcher()).write_pdf()
+    writer = PdfWriter()
+    pages = 0
+    for part in pdf_parts(context, PDF_PART_ROWS):
+        html = render_to_string(TEMPLATE, {**context, "part": {**part, "first_page": pages + 1}})
+        reader = PdfReader(io.BytesIO(_render(html)))
+        if not pages and reader.metadata:
+            writer.add_metadata(dict(reader.metadata))
+        writer.append(reader)
+        pages += len(reader.pages)
+    with tempfile.TemporaryFile() as out:
+        writer.write(out)
+        out.seek(0)
+        while piece := out.read(1 << 20):
+            yield piece

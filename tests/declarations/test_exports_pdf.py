@@ -117,3 +117,43 @@ def test_a_large_declaration_pdf_traces_the_groups_with_the_most_certificates(de
     html = pdf.declaration_html(declaration)
     assert html.count('class="why"') == 1 and f"<h3>{largest + 1}. " in html
     assert f"The steps of the group with the most certificates follow (of {len(groups)} groups" in html
+
+
+def test_a_long_pdf_is_laid_out_in_parts_numbered_on_and_shows_every_row_once(declaration, personas, monkeypatch):
+    from declarations.exports import pdf
+    from declarations.exports.document import document_for
+
+    supplier_with_requests(personas)
+    groups = list(document_for(declaration)["groups"])
+    installations = document_for(declaration)["installations"]
+    assert len(groups) >= 2
+    whole = run_export(declaration, personas, "pdf")
+    whole_text, whole_pages = _pdf_text(whole)
+    monkeypatch.setattr(pdf, "PDF_PART_ROWS", 1)  # a part per table row
+    parts = list(pdf.pdf_parts(pdf.pdf_context(document_for(declaration)), 1))
+    assert len(parts) == 1 + (len(installations) - 1) + len(groups) + 1
+    job = run_export(declaration, personas, "pdf")
+    assert job.status == JobStatus.DONE, job.error
+    text, pages = _pdf_text(job)
+    assert pages > whole_pages  # each part starts on a page of its own
+    with job.result_file.open("rb") as handle:
+        page_texts = [page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages]
+    furniture = ("CBAM declaration 2026 v1", "Generated ", "DRAFT")
+    assert all(
+        any(line.strip() and not any(f in line for f in furniture) for line in page.splitlines()) for page in page_texts
+    ), "a part starts with an empty page"
+    assert "CBAM declaration 2026 v1" not in page_texts[0] and "CBAM declaration 2026 v1" in page_texts[-1]
+    # Pages are numbered on across the parts, without a total.
+    for number in range(1, pages + 1):
+        assert f"Page {number}\n" in text + "\n" or f"Page {number} " in text
+    assert "Page 1 of" not in text and "Page 1 of" in whole_text
+    # Every group is in the table once, numbered as when laid out at once; the totals once.
+    for number, group in enumerate(groups, start=1):
+        assert f"\n{number} {group['cn_code'][:4]} {group['cn_code'][4:6]} {group['cn_code'][6:]}" in text
+    assert text.count("Goods groups (continued)") == len(groups) - 1
+    assert text.count("Annex A") == whole_text.count("Annex A") >= 1
+    assert "Anatolia Steel Trading" in text and personas.organisation.name in text
+    declaration.refresh_from_db()
+    assert text.count(f"{declaration.certificates.normalize():f}") == whole_text.count(
+        f"{declaration.certificates.normalize():f}"
+    )
