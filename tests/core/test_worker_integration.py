@@ -5,7 +5,7 @@ Redis fails the test instead.
 """
 
 import os
-import time
+import threading
 import uuid
 
 import pytest
@@ -69,27 +69,32 @@ def celery_over_redis(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_job_enqueued_through_the_broker_is_completed_by_a_real_worker(celery_over_redis, personas):
-    from celery.signals import task_prerun
+    from celery.signals import task_postrun, task_prerun
 
     AuditEventFactory(organisation=personas.organisation, verb="member.invited")
     deliveries = []
+    finished = threading.Event()
 
     def record(task=None, **kwargs):
         deliveries.append((task.request.is_eager, (task.request.delivery_info or {}).get("routing_key")))
 
+    def done(**kwargs):
+        finished.set()
+
     task_prerun.connect(record, weak=False)
+    task_postrun.connect(done, weak=False)
     try:
         job = audit_log_export_enqueue(
-        actor=Actor(user=personas.owner), organisation=personas.organisation, filters=AuditFilters()
+            actor=Actor(user=personas.owner), organisation=personas.organisation, filters=AuditFilters()
         )  # outside a test transaction: commits, so the message goes to Redis
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            job.refresh_from_db()
-            if job.is_finished:
-                break
-            time.sleep(0.1)
+        # Wait for the worker's own signal rather than polling the job row: on SQLite (shared
+        # cache) a read from this thread while the worker writes made the worker's write fail
+        # with "database table is locked".
+        assert finished.wait(timeout=30), "the worker did not run the job within 30 s"
     finally:
         task_prerun.disconnect(record)
+        task_postrun.disconnect(done)
+    job.refresh_from_db()
 
     assert deliveries == [(False, celery_over_redis.conf.task_default_queue)]  # via the broker, not eagerly
     assert job.status == JobStatus.DONE, job.error or job.status
