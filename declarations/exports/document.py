@@ -31,6 +31,7 @@ from emissions.models import DataRequest, DataRequestEvent, EmissionsReport, Ins
 
 from ..assessment import decimal_text
 from ..models import Declaration, DeclarationStatus, FiledGroup
+from ..services.declarations import FILED_FIELDS
 from ..services.traces import TraceDeriver, declaration_group_traces
 
 SCHEMA_ID = "cbam-portal/declaration"
@@ -105,33 +106,8 @@ def is_frozen_snapshot(declaration: Declaration) -> bool:
     )
 
 
-#: The stored fields of a group that the document reads (a filed snapshot keeps the same names).
-_RAW_FIELDS = (
-    "cn_code",
-    "country",
-    "installation_id",
-    "quarter",
-    "source",
-    "override_source",
-    "override_reason",
-    "report_id",
-    "mass_tonnes",
-    "returned_tonnes",
-    "lines",
-    "see_used",
-    "embedded_t_co2e",
-    "benchmark",
-    "column",
-    "route",
-    "sefa",
-    "faa",
-    "carbon_price_deduction",
-    "certificates",
-    "price_eur",
-    "cost_eur",
-    "error",
-    "datasets",
-)
+#: The stored fields of a group that the document reads: those kept when it is filed, and its error.
+_RAW_FIELDS = (*FILED_FIELDS, "error")
 #: Groups read from the database at a time.
 CHUNK = 1000
 
