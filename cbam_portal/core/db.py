@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 @contextlib.contextmanager
@@ -29,3 +29,17 @@ def postgresql_settings(**settings: str) -> Iterator[None]:
             "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
             [value for name, was in zip(names, previous, strict=True) for value in (name, was)],
         )
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the block's reads in one transaction that sees the database as it was when the block
+    began (PostgreSQL's REPEATABLE READ, read only): a report built from many queries stays
+    consistent while other transactions commit. Inside a transaction already (tests), or
+    elsewhere, the block runs in a transaction as it is."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
