@@ -96,9 +96,11 @@ def _display_when(value: str | None) -> str:
 #: minutes and gigabytes (2,939 groups: 7 min, 4.9 GB) for an annex nobody can read on paper;
 #: the XLSX and JSON exports and each group's "why?" page carry every trace.
 PDF_TRACE_GROUPS = 200
-#: Up to this many table rows (installations and goods groups) a PDF is laid out at once; a longer
-#: one in parts of this many rows (see :func:`declaration_pdf`).
-PDF_PART_ROWS = 1500
+#: Up to this many table rows (installations, goods groups, operator reports) and traced groups a
+#: PDF is laid out at once; a longer one in parts of this many rows, and of this many traced groups
+#: (see :func:`declaration_pdf`). A part of 1,500 rows took 630 MB, one of 300 rows 270 MB.
+PDF_PART_ROWS = 500
+PDF_PART_TRACES = 25
 
 
 def _traced_groups(groups: GroupSequence) -> list[dict]:
@@ -162,20 +164,31 @@ def whole_part(context: dict) -> dict:
         "group_offset": 0,
         "groups_continued": False,
         "groups_last": True,
-        "tail": True,
+        "show_annex": True,
+        "annex_intro": True,
+        "annex_continued": False,
+        "show_reports": True,
+        "report_rows": context["reports"],
+        "reports_continued": False,
+        "traced_rows": context["traced_groups"],
+        "evidence": True,
         "first_page": None,
     }
 
 
-def pdf_parts(context: dict, rows: int) -> Iterator[dict]:
+def pdf_parts(context: dict, rows: int, traces: int) -> Iterator[dict]:
     """The parts of a long PDF, each laid out on its own, in order: the front pages with the
     first ``rows`` rows of the installation table, its further rows, the goods groups ``rows`` at
-    a time (read as they are needed), then the annexes. ``first_page`` is left for the caller."""
-    installations = context["doc"]["installations"]
+    a time (read as they are needed), the methodology with the first ``rows`` operator reports,
+    the further reports, the traced groups ``traces`` at a time, then the supplier evidence.
+    ``first_page`` is left for the caller."""
+    installations, reports, traced = context["doc"]["installations"], context["reports"], context["traced_groups"]
     groups = iter(context["table_groups"])
     total = len(context["table_groups"])
-    blank = {**whole_part(context), "front": False, "show_installations": False, "installation_rows": [],
-             "show_groups": False, "group_rows": [], "groups_last": False, "tail": False}  # fmt: skip
+    blank = {key: False for key in whole_part(context)} | {
+        "installation_rows": [], "group_rows": [], "group_offset": 0, "report_rows": [], "traced_rows": [],
+        "first_page": None,
+    }  # fmt: skip
     yield {**blank, "front": True, "show_installations": True, "installation_rows": installations[:rows]}
     for start in range(rows, len(installations), rows):
         yield {**blank, "show_installations": True, "installation_rows": installations[start : start + rows],
@@ -184,7 +197,13 @@ def pdf_parts(context: dict, rows: int) -> Iterator[dict]:
         chunk = list(itertools.islice(groups, rows))
         yield {**blank, "show_groups": True, "group_rows": chunk, "group_offset": start,
                "groups_continued": start > 0, "groups_last": start + rows >= total}  # fmt: skip
-    yield {**blank, "tail": True}
+    yield {**blank, "show_annex": True, "annex_intro": True, "show_reports": True, "report_rows": reports[:rows]}
+    for start in range(rows, len(reports), rows):
+        yield {**blank, "show_annex": True, "annex_continued": True, "show_reports": True,
+               "report_rows": reports[start : start + rows], "reports_continued": True}  # fmt: skip
+    for start in range(0, len(traced), traces):
+        yield {**blank, "show_annex": True, "annex_continued": True, "traced_rows": traced[start : start + traces]}
+    yield {**blank, "evidence": True}
 
 
 def declaration_html(declaration) -> str:
@@ -207,22 +226,22 @@ def _render(html: str) -> bytes:
     description=_("Summary, goods, the 'why' of every group and the supplier evidence, for printing."),
 )
 def declaration_pdf(declaration) -> Iterator[bytes]:
-    """The PDF, laid out at once up to :data:`PDF_PART_ROWS` table rows. A longer one is laid
-    out in parts (:func:`pdf_parts`), each numbered on from the pages before it, and the parts'
+    """The PDF, laid out at once up to :data:`PDF_PART_ROWS` table rows and
+    :data:`PDF_PART_TRACES` traced groups. A longer one is laid out in parts (:func:`pdf_parts`), each numbered on from the pages before it, and the parts'
     pages joined into one file: WeasyPrint keeps every page of a layout in memory (about 4 MB a
     page; 2,419 groups made 307 pages, 1.3 GB), so a declaration of tens of thousands of groups
     could not be laid out at once. Its pages say "Page N" without the total, which a part
     cannot know."""
     context = pdf_context(document_for(declaration))
-    rows = len(context["doc"]["installations"]) + len(context["table_groups"])
-    if rows <= PDF_PART_ROWS:
+    rows = len(context["doc"]["installations"]) + len(context["table_groups"]) + len(context["reports"])
+    if rows <= PDF_PART_ROWS and len(context["traced_groups"]) <= PDF_PART_TRACES:
         yield _render(render_to_string(TEMPLATE, {**context, "part": whole_part(context)}))
         return
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     pages = 0
-    for part in pdf_parts(context, PDF_PART_ROWS):
+    for part in pdf_parts(context, PDF_PART_ROWS, PDF_PART_TRACES):
         html = render_to_string(TEMPLATE, {**context, "part": {**part, "first_page": pages + 1}})
         reader = PdfReader(io.BytesIO(_render(html)))
         if not pages and reader.metadata:

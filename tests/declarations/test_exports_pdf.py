@@ -129,9 +129,13 @@ def test_a_long_pdf_is_laid_out_in_parts_numbered_on_and_shows_every_row_once(de
     assert len(groups) >= 2
     whole = run_export(declaration, personas, "pdf")
     whole_text, whole_pages = _pdf_text(whole)
-    monkeypatch.setattr(pdf, "PDF_PART_ROWS", 1)  # a part per table row
-    parts = list(pdf.pdf_parts(pdf.pdf_context(document_for(declaration)), 1))
-    assert len(parts) == 1 + (len(installations) - 1) + len(groups) + 1
+    monkeypatch.setattr(pdf, "PDF_PART_ROWS", 1)  # a part per table row and per traced group
+    monkeypatch.setattr(pdf, "PDF_PART_TRACES", 1)
+    context = pdf.pdf_context(document_for(declaration))
+    reports, traced = context["reports"], context["traced_groups"]
+    assert len(reports) >= 1 and len(traced) == len(groups)
+    parts = list(pdf.pdf_parts(context, 1, 1))
+    assert len(parts) == 1 + (len(installations) - 1) + len(groups) + 1 + (len(reports) - 1) + len(traced) + 1
     job = run_export(declaration, personas, "pdf")
     assert job.status == JobStatus.DONE, job.error
     text, pages = _pdf_text(job)
@@ -151,7 +155,11 @@ def test_a_long_pdf_is_laid_out_in_parts_numbered_on_and_shows_every_row_once(de
     for number, group in enumerate(groups, start=1):
         assert f"\n{number} {group['cn_code'][:4]} {group['cn_code'][4:6]} {group['cn_code'][6:]}" in text
     assert text.count("Goods groups (continued)") == len(groups) - 1
-    assert text.count("Annex A") == whole_text.count("Annex A") >= 1
+    assert text.count("Annex A — Methodology and trace\n") == whole_text.count("Annex A — Methodology and trace\n") == 1
+    assert text.count("Annex A — Methodology and trace (continued)") == len(reports) - 1 + len(traced)
+    for group in traced:
+        assert text.count(f"{group['number']}. {group['cn_code'][:4]} {group['cn_code'][4:6]}") == 1
+    assert text.count("Annex B") == whole_text.count("Annex B") == 1
     assert "Anatolia Steel Trading" in text and personas.organisation.name in text
     declaration.refresh_from_db()
     assert text.count(f"{declaration.certificates.normalize():f}") == whole_text.count(
