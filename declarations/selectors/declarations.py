@@ -11,8 +11,12 @@ from ..models import Declaration, DeclarationComment, DeclarationGroup
 
 
 def declaration_list(access: Access) -> QuerySet[Declaration]:
-    return Declaration.objects.filter(organisation=access.organisation).select_related(
-        "prepared_by", "approved_by"
+    """The organisation's declarations, without their filed snapshots (read when used: a large
+    declaration's list of operator reports alone is a megabyte of JSON)."""
+    return (
+        Declaration.objects.filter(organisation=access.organisation)
+        .select_related("prepared_by", "approved_by")
+        .defer("snapshot")
     )
 
 
