@@ -292,8 +292,9 @@ class Declaration(models.Model):
     """The annual CBAM declaration of one importer for one year ([R956] Art 6(2) as amended).
 
     Totals are stored at full precision; money is presented through one quantise helper. A filed
-    declaration keeps a snapshot of every input and dataset version it used; it changes only by
-    being amended into the next version.
+    declaration keeps a snapshot of every input and dataset version it used (``snapshot``, and its
+    groups as filed in :class:`FiledGroup` rows); it changes only by being amended into the next
+    version.
     """
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="declarations")
