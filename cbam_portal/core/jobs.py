@@ -20,11 +20,13 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import BinaryIO
 
 from django.core.files.base import ContentFile, File
+from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -122,6 +124,32 @@ class Progress:
             fields["total"] = total
         # Only while running: a job already failed by the stale-job sweep stays failed.
         Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(**fields)
+
+
+class BackgroundProgress:
+    """Passes progress on from a thread of its own, hence on a database connection of its own: the
+    job row is updated at once, outside the work's transaction (an import's, an export's
+    read-only snapshot), and never while the work's connection is busy (with COPY). One report at
+    a time; those arriving meanwhile are dropped. Call :meth:`close` when done."""
+
+    def __init__(self, progress: Callable[..., None]):
+        self.progress = progress
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-progress")
+        self.pending = None
+
+    def __call__(self, done: int, total: int | None, message: str) -> None:
+        if self.pending is None or self.pending.done():
+            self.pending = self.pool.submit(self._send, done, total, str(message))
+
+    def _send(self, done: int, total: int | None, message: str) -> None:
+        try:
+            self.progress(done, total, message)
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the work goes on
+            logger.warning("Job progress could not be reported", exc_info=True)
+
+    def close(self) -> None:
+        self.pool.submit(connections.close_all)  # the thread's own connection
+        self.pool.shutdown(wait=True)
 
 
 def unexpected_error_message(job_id: int) -> str:

@@ -27,7 +27,9 @@ Registering a key twice replaces the earlier exporter (tests use this).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -57,6 +59,25 @@ class Exporter:
 
 
 _REGISTRY: dict[str, Exporter] = {}
+_PROGRESS: ContextVar[Callable[[int, int | None, str], None] | None] = ContextVar("export_progress", default=None)
+
+
+def report_progress(done: int, total: int | None, message: str) -> None:
+    """Tell the export job how far the file has got (``done`` of ``total`` of the exporter's own
+    steps); nothing outside an export job."""
+    report = _PROGRESS.get()
+    if report is not None:
+        report(done, total, message)
+
+
+@contextlib.contextmanager
+def progress_to(report: Callable[[int, int | None, str], None]) -> Iterator[None]:
+    """Within the block, :func:`report_progress` calls ``report``."""
+    token = _PROGRESS.set(report)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 def exporter(key: str, *, label, media_type: str, extension: str, description="", traces: bool = True) -> Callable:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import tempfile
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.db import one_snapshot
 from cbam_portal.core.errors import UserFacingError
-from cbam_portal.core.jobs import JobOutcome, Progress, job_handler
+from cbam_portal.core.jobs import BackgroundProgress, JobOutcome, Progress, job_handler
 from cbam_portal.core.models import Job
 
+from . import progress_to
 from .services import KIND
 
 
@@ -38,33 +40,36 @@ def declarations_declaration_export(job: Job, progress: Progress) -> JobOutcome:
         exporter = get_exporter(params.get("format"))
     except ValidationError as exc:
         raise UserFacingError(" ".join(exc.messages)) from exc
-    progress(0, 2, _("Collecting the declaration's figures and writing the %(format)s file…") % {
-        "format": exporter.key.upper()
-    }, force=True)
+    progress(0, 1, _("Collecting the declaration's figures…"), force=True)
     # One snapshot of the database for the whole file: a draft recalculated meanwhile (its groups
-    # replaced) cannot make the totals and the groups of one file disagree. (Progress is written
-    # on this connection, so it is reported outside the snapshot's transaction only.)
-    with one_snapshot():
-        declaration = (
-            Declaration.objects.filter(pk=params.get("declaration"), organisation=job.organisation)
-            .select_related(
-                "organisation", "prepared_by", "submitted_for_review_by", "approved_by", "filed_by", "supersedes"
+    # replaced) cannot make the totals and the groups of one file disagree. The snapshot is read
+    # only, so on PostgreSQL the exporter's progress goes through a connection of its own.
+    report = BackgroundProgress(progress) if connection.vendor == "postgresql" else progress
+    try:
+        with progress_to(report), one_snapshot():
+            declaration = (
+                Declaration.objects.filter(pk=params.get("declaration"), organisation=job.organisation)
+                .select_related(
+                    "organisation", "prepared_by", "submitted_for_review_by", "approved_by", "filed_by", "supersedes"
+                )
+                .first()
             )
-            .first()
-        )
-        if declaration is None:
-            raise UserFacingError(_("This job does not name a declaration of the organisation."))
-        document = document_for(declaration, traces=exporter.traces)
-        content = exporter.render(declaration)
-        if isinstance(content, bytes | bytearray):
-            size = len(content)
-        else:  # pieces of a large file, spooled to disk rather than joined in memory
-            pieces, content = content, tempfile.TemporaryFile()  # noqa: SIM115 - job_run closes it once stored
-            for piece in pieces:
-                content.write(piece)
-            size = content.tell()
-            content.seek(0)
-    progress(1, 2, _("Saving the file…"), force=True)
+            if declaration is None:
+                raise UserFacingError(_("This job does not name a declaration of the organisation."))
+            document = document_for(declaration, traces=exporter.traces)
+            content = exporter.render(declaration)
+            if isinstance(content, bytes | bytearray):
+                size = len(content)
+            else:  # pieces of a large file, spooled to disk rather than joined in memory
+                pieces, content = content, tempfile.TemporaryFile()  # noqa: SIM115 - job_run closes it once stored
+                for piece in pieces:
+                    content.write(piece)
+                size = content.tell()
+                content.seek(0)
+    finally:
+        if isinstance(report, BackgroundProgress):
+            report.close()
+    progress(1, 1, _("Saving the file…"), force=True)
     return JobOutcome(
         result={
             "format": exporter.key,

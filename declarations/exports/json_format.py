@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _text
 from django.utils.translation import gettext_lazy as _
 
-from . import exporter
+from . import exporter, report_progress
 from .document import document_for
 
 SCHEMA_PATH = Path(__file__).with_name("declaration.schema.json")
+PROGRESS_EVERY = 1000  # groups
 
 
 @cache
@@ -53,7 +55,10 @@ def document_json_chunks(document: dict, *, chunk_bytes: int = 1 << 20) -> Itera
     out = io.BytesIO()
     out.write(head.encode("utf-8"))
     out.write(b"[\n")
+    total = len(groups)
     for number, group in enumerate(groups):
+        if number % PROGRESS_EVERY == 0:
+            report_progress(number, total, _text("Writing group %(n)s of %(total)s…") % {"n": f"{number + 1:,}", "total": f"{total:,}"})
         # The array is a value of the top-level object: its items sit two levels (4 spaces) deep.
         text = "    " + json.dumps(group, ensure_ascii=False, indent=2).replace("\n", "\n    ")
         out.write(((",\n" if number else "") + text).encode("utf-8"))

@@ -21,9 +21,10 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import exporter
+from . import exporter, report_progress
 from .document import GroupSequence, document_for
 
 logger = logging.getLogger(__name__)
@@ -206,6 +207,14 @@ def pdf_parts(context: dict, rows: int, traces: int) -> Iterator[dict]:
     yield {**blank, "evidence": True}
 
 
+def pdf_part_count(context: dict, rows: int, traces: int) -> int:
+    """How many parts :func:`pdf_parts` makes (without reading the groups)."""
+    installations, reports = len(context["doc"]["installations"]), len(context["reports"])
+    groups, traced = len(context["table_groups"]), len(context["traced_groups"])
+    more = lambda n, size: max(0, -(-n // size) - 1)  # noqa: E731 - parts after the first
+    return 1 + more(installations, rows) + max(1, -(-groups // rows)) + 1 + more(reports, rows) + -(-traced // traces) + 1
+
+
 def declaration_html(declaration) -> str:
     """The whole declaration as one HTML page (what a PDF of it shows, laid out at once)."""
     context = pdf_context(document_for(declaration))
@@ -241,7 +250,9 @@ def declaration_pdf(declaration) -> Iterator[bytes]:
 
     writer = PdfWriter()
     pages = 0
-    for part in pdf_parts(context, PDF_PART_ROWS, PDF_PART_TRACES):
+    count = pdf_part_count(context, PDF_PART_ROWS, PDF_PART_TRACES)
+    for number, part in enumerate(pdf_parts(context, PDF_PART_ROWS, PDF_PART_TRACES), start=1):
+        report_progress(number - 1, count, gettext("Laying out part %(n)s of %(count)s of the PDF…") % {"n": number, "count": count})
         html = render_to_string(TEMPLATE, {**context, "part": {**part, "first_page": pages + 1}})
         reader = PdfReader(io.BytesIO(_render(html)))
         if not pages and reader.metadata:

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from cbam_portal.core.csv_export import SafeCsvWriter, csv_safe
 
-from . import exporter
+from . import exporter, report_progress
 from .document import document_for
 
 QUANTITY_FORMAT = "#,##0.000###"
@@ -225,8 +225,14 @@ def declaration_xlsx(declaration) -> Iterator[bytes]:
         [c[2] for c in columns],
     )
 
+    total = len(document["groups"])
+
     def trace_rows() -> Iterator[list]:
-        for g in document["groups"]:
+        for index, g in enumerate(document["groups"]):
+            if index % 1000 == 0:
+                report_progress(index, total, _("Writing the steps of group %(n)s of %(total)s…") % {
+                    "n": f"{index + 1:,}", "total": f"{total:,}"
+                })
             for number, step in enumerate(g["trace"], start=1):
                 inputs = "; ".join(f"{k}: {'' if v is None else v}" for k, v in step["inputs"].items())
                 yield [

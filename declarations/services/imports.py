@@ -25,7 +25,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
@@ -33,7 +32,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +41,7 @@ from cbam_portal.accounts.models import Organisation, OrganisationKind
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.csv_export import SafeCsvWriter
 from cbam_portal.core.errors import UserFacingError
+from cbam_portal.core.jobs import BackgroundProgress
 from cbam_portal.core.models import Job
 from cbam_portal.core.services import audit_record, job_enqueue
 from cbam_portal.reference.models import CnGood, Country, DatasetKind
@@ -418,7 +418,7 @@ def import_upload_run(
     except (FileNotFoundError, OSError, ValueError):
         _mark(upload, UploadStatus.REJECTED, counts, notices=[_("The uploaded file is no longer available; please upload it again.")])
         raise UserFacingError(_("The uploaded file is no longer available; please upload it again.")) from None
-    background = _BackgroundProgress(progress) if progress is not None and connection.vendor == "postgresql" else None
+    background = BackgroundProgress(progress) if progress is not None and connection.vendor == "postgresql" else None
     if background is not None:
         step = background
     try:
@@ -505,31 +505,6 @@ def _rejected_file(upload: ImportUpload, rejections: _Rejections) -> bytes:
                             close()
     except (FileNotFoundError, OSError, ValueError):
         return rejections.csv(None)
-
-
-class _BackgroundProgress:
-    """Passes progress on from a thread of its own, hence on a database connection of its own: the
-    job row is updated at once, outside the import's transaction, and never while the import's
-    connection is busy with COPY. One report at a time; those arriving meanwhile are dropped."""
-
-    def __init__(self, progress: ProgressFn):
-        self.progress = progress
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-progress")
-        self.pending = None
-
-    def __call__(self, done: int, total: int | None, message: str) -> None:
-        if self.pending is None or self.pending.done():
-            self.pending = self.pool.submit(self._send, done, total, str(message))
-
-    def _send(self, done: int, total: int | None, message: str) -> None:
-        try:
-            self.progress(done, total, message)
-        except Exception:  # noqa: BLE001 - progress is a courtesy; the import goes on
-            logger.warning("Import progress could not be reported", exc_info=True)
-
-    def close(self) -> None:
-        self.pool.submit(connections.close_all)  # the thread's own connection
-        self.pool.shutdown(wait=True)
 
 
 def _mark(upload: ImportUpload, status: str, counts: _Counts, notices: list[str] | None = None) -> None:

@@ -165,3 +165,41 @@ def test_a_long_pdf_is_laid_out_in_parts_numbered_on_and_shows_every_row_once(de
     assert text.count(f"{declaration.certificates.normalize():f}") == whole_text.count(
         f"{declaration.certificates.normalize():f}"
     )
+
+
+@pytest.mark.parametrize(("rows", "traces"), [(1, 1), (2, 1), (1, 5), (500, 25)])
+def test_the_part_count_is_the_number_of_parts(declaration, rows, traces):
+    from declarations.exports import pdf
+    from declarations.exports.document import document_for
+
+    context = pdf.pdf_context(document_for(declaration))
+    assert pdf.pdf_part_count(context, rows, traces) == len(list(pdf.pdf_parts(context, rows, traces)))
+
+
+def test_the_export_job_reports_the_parts_of_a_long_pdf_through_its_own_reporter(declaration, personas, monkeypatch):
+    from types import SimpleNamespace
+
+    from declarations.exports import jobs, pdf
+
+    monkeypatch.setattr(pdf, "PDF_PART_ROWS", 1)
+    monkeypatch.setattr(pdf, "PDF_PART_TRACES", 1)
+    reports, closed = [], []
+
+    class Recorder:  # stands in for the reporter thread of PostgreSQL, synchronously
+        def __init__(self, progress):
+            self.progress = progress
+
+        def __call__(self, done, total, message):
+            reports.append((done, total, message))
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(jobs, "BackgroundProgress", Recorder)
+    monkeypatch.setattr(jobs, "connection", SimpleNamespace(vendor="postgresql"))
+    job = run_export(declaration, personas, "pdf")
+    assert job.status == JobStatus.DONE, job.error
+    count = reports[0][1]
+    assert count >= 5 and closed == [True]
+    assert reports == [(n, count, f"Laying out part {n + 1} of {count} of the PDF…") for n in range(count)]
+    assert (job.progress, job.total, job.message) == (1, 1, "Saving the file…")
