@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from django.utils.translation import gettext as _text
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import exporter, report_progress
@@ -58,7 +58,7 @@ def document_json_chunks(document: dict, *, chunk_bytes: int = 1 << 20) -> Itera
     total = len(groups)
     for number, group in enumerate(groups):
         if number % PROGRESS_EVERY == 0:
-            report_progress(number, total, _text("Writing group %(n)s of %(total)s…") % {"n": f"{number + 1:,}", "total": f"{total:,}"})
+            report_progress(number, total, gettext("Writing group %(n)s of %(total)s…") % {"n": f"{number + 1:,}", "total": f"{total:,}"})
         # The array is a value of the top-level object: its items sit two levels (4 spaces) deep.
         text = "    " + json.dumps(group, ensure_ascii=False, indent=2).replace("\n", "\n    ")
         out.write(((",\n" if number else "") + text).encode("utf-8"))
