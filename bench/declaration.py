@@ -26,6 +26,7 @@ To work on the recomputation alone, keep the data of one run and recompute it ag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import os
@@ -33,6 +34,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -247,6 +249,33 @@ def setup_django(url: str, db_name: str) -> None:
     django.setup()
 
 
+@contextlib.contextmanager
+def throwaway_database(url: str, prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A new database ``prefix_PID`` on the server ``url``, with Django set up on it, migrated and
+    loaded with the reference data; dropped at the end unless ``keep``."""
+    db_name = f"{prefix}_{os.getpid()}"
+    with admin_connect(url) as admin:
+        admin.execute(f'CREATE DATABASE "{db_name}"')
+    try:
+        setup_django(url, db_name)
+        from django.core.management import call_command
+
+        print("Migrating and loading reference data…", flush=True)
+        call_command("migrate", verbosity=0)
+        call_command("load_reference_data", verbosity=0)
+        yield db_name
+    finally:
+        if not keep:
+            try:
+                from django.db import connections
+
+                connections.close_all()
+            except Exception:  # noqa: BLE001 - cleanup must not hide the result
+                pass
+            with admin_connect(url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
 def timed_recompute(*, actor, declaration) -> tuple[float, float, int]:
     """Wall seconds, Python CPU seconds and queries of one ``declaration_compute``
     (``BENCH_PROFILE=1``: under cProfile, whose 30 costliest calls are printed)."""
@@ -327,84 +356,72 @@ def main() -> int:
         return 2
     if args.reuse_db:
         return recompute_kept(url, args.reuse_db, rounds=args.rounds)
-    db_name = f"cbam_bench_declaration_{os.getpid()}"
-    with admin_connect(url) as admin:
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    try:
-        setup_django(url, db_name)
-        from django.core.management import call_command
-        from django.db import connection
+    with throwaway_database(url, "cbam_bench_declaration", keep=args.keep_db) as db_name:
+        try:
+            return draft_and_recompute(args)
+        finally:
+            if args.keep_db:
+                print(f"kept database      {db_name}   (--reuse-db {db_name} recomputes it again)")
 
-        print("Migrating and loading reference data…", flush=True)
-        call_command("migrate", verbosity=0)
-        call_command("load_reference_data", verbosity=0)
 
-        from cbam_portal.core.actor import Actor
-        from declarations.services import declarations as services
+def draft_and_recompute(args) -> int:
+    """Generate the data, draft the declaration, recompute it and submit it; print the figures."""
+    from django.db import connection
 
-        print(
-            f"Generating {args.lines:,} import lines across {args.installations:,} installations…", flush=True
-        )
+    from cbam_portal.core.actor import Actor
+    from declarations.services import declarations as services
+
+    print(
+        f"Generating {args.lines:,} import lines across {args.installations:,} installations…", flush=True
+    )
+    started = time.perf_counter()
+    made = generate(lines=args.lines, installations=args.installations, shared_share=args.shared)
+    print(
+        f"  {time.perf_counter() - started:.1f} s ({made['cn_codes']} CN codes, {made['shared_installations']:,} shared reports)"
+    )
+    actor = Actor(user=made["user"])
+
+    counter = QueryCounter()
+    print("Drafting the declaration (first computation)…", flush=True)
+    with connection.execute_wrapper(counter):
         started = time.perf_counter()
-        made = generate(lines=args.lines, installations=args.installations, shared_share=args.shared)
-        print(
-            f"  {time.perf_counter() - started:.1f} s ({made['cn_codes']} CN codes, {made['shared_installations']:,} shared reports)"
-        )
-        actor = Actor(user=made["user"])
+        declaration = services.declaration_create(actor=actor, organisation=made["importer"], year=2026)
+        create_s = time.perf_counter() - started
+    create_queries = counter.count
 
-        counter = QueryCounter()
-        print("Drafting the declaration (first computation)…", flush=True)
-        with connection.execute_wrapper(counter):
-            started = time.perf_counter()
-            declaration = services.declaration_create(actor=actor, organisation=made["importer"], year=2026)
-            create_s = time.perf_counter() - started
-        create_queries = counter.count
-
-        print("Recomputing it…", flush=True)
-        compute_s, compute_cpu_s, compute_queries = timed_recompute(actor=actor, declaration=declaration)
-        # Going to review recalculates once more and stores every group's trace (a draft derives
-        # them when asked); then back to draft, so that a kept database can be recomputed again.
-        print("Submitting it for review (traces stored)…", flush=True)
-        started = time.perf_counter()
-        declaration = services.declaration_submit_for_review(actor=actor, declaration=declaration)
-        submit_s = time.perf_counter() - started
-        services.declaration_return_to_draft(actor=actor, declaration=declaration, reason="benchmark")
-        declaration.refresh_from_db()
-        groups = declaration.groups.count()
-        actual = declaration.groups.filter(source="actual").count()
-        errors = declaration.groups.exclude(error="").count()
-        lines = sum(declaration.groups.values_list("lines", flat=True))
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        connection.close()
-        print()
-        print(f"lines              {lines:,}")
-        print(
-            f"installations      {args.installations:,} ({made['shared_installations']:,} with a shared report)"
-        )
-        print(
-            f"groups             {groups:,}   ({actual:,} actual, {groups - actual:,} default, {errors:,} with an error)"
-        )
-        print(f"certificates       {declaration.certificates:,.3f}   cost EUR {declaration.cost_eur:,.2f}")
-        print(f"create             {create_s:.2f} s   {create_queries} queries")
-        print(
-            f"recompute          {compute_s:.2f} s   {compute_cpu_s:.2f} s of Python CPU   "
-            f"{compute_queries} queries   (target < 10 s)"
-        )
-        print(f"submit for review  {submit_s:.2f} s   (recalculation storing every trace)")
-        print(f"peak RSS           {peak_mb:.0f} MB")
-        return 0
-    finally:
-        if args.keep_db:
-            print(f"kept database      {db_name}   (--reuse-db {db_name} recomputes it again)")
-        else:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: BLE001 - cleanup must not hide the result
-                pass
-            with admin_connect(url) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    print("Recomputing it…", flush=True)
+    compute_s, compute_cpu_s, compute_queries = timed_recompute(actor=actor, declaration=declaration)
+    # Going to review recalculates once more and stores every group's trace (a draft derives
+    # them when asked); then back to draft, so that a kept database can be recomputed again.
+    print("Submitting it for review (traces stored)…", flush=True)
+    started = time.perf_counter()
+    declaration = services.declaration_submit_for_review(actor=actor, declaration=declaration)
+    submit_s = time.perf_counter() - started
+    services.declaration_return_to_draft(actor=actor, declaration=declaration, reason="benchmark")
+    declaration.refresh_from_db()
+    groups = declaration.groups.count()
+    actual = declaration.groups.filter(source="actual").count()
+    errors = declaration.groups.exclude(error="").count()
+    lines = sum(declaration.groups.values_list("lines", flat=True))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    connection.close()
+    print()
+    print(f"lines              {lines:,}")
+    print(
+        f"installations      {args.installations:,} ({made['shared_installations']:,} with a shared report)"
+    )
+    print(
+        f"groups             {groups:,}   ({actual:,} actual, {groups - actual:,} default, {errors:,} with an error)"
+    )
+    print(f"certificates       {declaration.certificates:,.3f}   cost EUR {declaration.cost_eur:,.2f}")
+    print(f"create             {create_s:.2f} s   {create_queries} queries")
+    print(
+        f"recompute          {compute_s:.2f} s   {compute_cpu_s:.2f} s of Python CPU   "
+        f"{compute_queries} queries   (target < 10 s)"
+    )
+    print(f"submit for review  {submit_s:.2f} s   (recalculation storing every trace)")
+    print(f"peak RSS           {peak_mb:.0f} MB")
+    return 0
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.declaration import admin_connect, database_url, generate, setup_django  # noqa: E402
+from bench.declaration import database_url, generate, setup_django, throwaway_database  # noqa: E402
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
@@ -156,16 +156,7 @@ def run(url: str, args, formats: list[str]) -> int:
         declaration = Declaration.objects.select_related("prepared_by").order_by("pk").first()
         return export_and_file(url, args.reuse_db, declaration, formats)
 
-    db_name = f"cbam_bench_export_{os.getpid()}"
-    with admin_connect(url) as admin:
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    try:
-        setup_django(url, db_name)
-        from django.core.management import call_command
-
-        print("Migrating and loading reference data…", flush=True)
-        call_command("migrate", verbosity=0)
-        call_command("load_reference_data", verbosity=0)
+    with throwaway_database(url, "cbam_bench_export") as db_name:
         from cbam_portal.core.actor import Actor
         from declarations.services import declarations as services
 
@@ -173,12 +164,6 @@ def run(url: str, args, formats: list[str]) -> int:
         made = generate(lines=args.lines, installations=args.installations, shared_share=0.4)
         declaration = services.declaration_create(actor=Actor(user=made["user"]), organisation=made["importer"], year=2026)
         return export_and_file(url, db_name, declaration, formats)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with admin_connect(url) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -339,6 +339,10 @@ class Declaration(models.Model):
         return self.status in (DeclarationStatus.APPROVED, DeclarationStatus.FILED, DeclarationStatus.AMENDED)
 
 
+#: The order of a declaration's goods table (and of its groups as filed).
+GROUP_TABLE_ORDER = ("cn_code", "country", "quarter", "pk")
+
+
 class DeclarationGroup(models.Model):
     """Imports of one good (CN code, country, installation, quarter of release) in a declaration,
     with the source of its emissions and every number of its obligation ([R956] Art 6(2), 7, 9, 31)."""
@@ -384,7 +388,7 @@ class DeclarationGroup(models.Model):
     datasets = models.JSONField(default=dict)
 
     class Meta:
-        ordering = ["cn_code", "country", "quarter", "pk"]
+        ordering = list(GROUP_TABLE_ORDER)
         indexes = [models.Index(fields=["declaration", "cn_code"])]
 
     def __str__(self) -> str:

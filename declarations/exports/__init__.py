@@ -59,6 +59,8 @@ class Exporter:
 
 
 _REGISTRY: dict[str, Exporter] = {}
+#: Exporters that write group by group report their progress every this many groups.
+PROGRESS_EVERY = 1000
 _PROGRESS: ContextVar[Callable[[int, int | None, str], None] | None] = ContextVar("export_progress", default=None)
 
 

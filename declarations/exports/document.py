@@ -30,7 +30,7 @@ from cbam_portal.reference.models import CnGood, Dataset
 from emissions.models import DataRequest, DataRequestEvent, EmissionsReport, Installation
 
 from ..assessment import decimal_text
-from ..models import Declaration, DeclarationStatus, FiledGroup
+from ..models import GROUP_TABLE_ORDER, Declaration, DeclarationStatus, FiledGroup
 from ..services.declarations import FILED_FIELDS
 from ..services.traces import TraceDeriver, declaration_group_traces
 
@@ -121,7 +121,7 @@ class _LiveGroups:
         self.declaration = declaration
 
     def _rows(self):
-        return self.declaration.groups.order_by("cn_code", "country", "quarter", "pk")
+        return self.declaration.groups.order_by(*GROUP_TABLE_ORDER)
 
     @staticmethod
     def _raw(group, trace) -> dict:

@@ -11,11 +11,10 @@ from pathlib import Path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import exporter, report_progress
+from . import PROGRESS_EVERY, exporter, report_progress
 from .document import document_for
 
 SCHEMA_PATH = Path(__file__).with_name("declaration.schema.json")
-PROGRESS_EVERY = 1000  # groups
 
 
 @cache

@@ -215,10 +215,14 @@ def pdf_part_count(context: dict, rows: int, traces: int) -> int:
     return 1 + more(installations, rows) + max(1, -(-groups // rows)) + 1 + more(reports, rows) + -(-traced // traces) + 1
 
 
+def _html(context: dict, part: dict | None = None) -> str:
+    """The HTML of ``part`` of the PDF (all of it by default)."""
+    return render_to_string(TEMPLATE, {**context, "part": whole_part(context) if part is None else part})
+
+
 def declaration_html(declaration) -> str:
     """The whole declaration as one HTML page (what a PDF of it shows, laid out at once)."""
-    context = pdf_context(document_for(declaration))
-    return render_to_string(TEMPLATE, {**context, "part": whole_part(context)})
+    return _html(pdf_context(document_for(declaration)))
 
 
 def _render(html: str) -> bytes:
@@ -236,15 +240,15 @@ def _render(html: str) -> bytes:
 )
 def declaration_pdf(declaration) -> Iterator[bytes]:
     """The PDF, laid out at once up to :data:`PDF_PART_ROWS` table rows and
-    :data:`PDF_PART_TRACES` traced groups. A longer one is laid out in parts (:func:`pdf_parts`), each numbered on from the pages before it, and the parts'
-    pages joined into one file: WeasyPrint keeps every page of a layout in memory (about 4 MB a
-    page; 2,419 groups made 307 pages, 1.3 GB), so a declaration of tens of thousands of groups
-    could not be laid out at once. Its pages say "Page N" without the total, which a part
-    cannot know."""
+    :data:`PDF_PART_TRACES` traced groups. A longer one is laid out in parts (:func:`pdf_parts`),
+    each numbered on from the pages before it, and the parts' pages joined into one file:
+    WeasyPrint keeps every page of a layout in memory (about 4 MB a page; 2,419 groups made 307
+    pages, 1.3 GB), so a declaration of tens of thousands of groups could not be laid out at
+    once. Its pages say "Page N" without the total, which a part cannot know."""
     context = pdf_context(document_for(declaration))
     rows = len(context["doc"]["installations"]) + len(context["table_groups"]) + len(context["reports"])
     if rows <= PDF_PART_ROWS and len(context["traced_groups"]) <= PDF_PART_TRACES:
-        yield _render(render_to_string(TEMPLATE, {**context, "part": whole_part(context)}))
+        yield _render(_html(context))
         return
     from pypdf import PdfReader, PdfWriter
 
@@ -253,8 +257,7 @@ def declaration_pdf(declaration) -> Iterator[bytes]:
     count = pdf_part_count(context, PDF_PART_ROWS, PDF_PART_TRACES)
     for number, part in enumerate(pdf_parts(context, PDF_PART_ROWS, PDF_PART_TRACES), start=1):
         report_progress(number - 1, count, gettext("Laying out part %(n)s of %(count)s of the PDF…") % {"n": number, "count": count})
-        html = render_to_string(TEMPLATE, {**context, "part": {**part, "first_page": pages + 1}})
-        reader = PdfReader(io.BytesIO(_render(html)))
+        reader = PdfReader(io.BytesIO(_render(_html(context, {**part, "first_page": pages + 1}))))
         if not pages and reader.metadata:
             writer.add_metadata(dict(reader.metadata))
         writer.append(reader)

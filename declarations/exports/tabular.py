@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from cbam_portal.core.csv_export import SafeCsvWriter, csv_safe
 
-from . import exporter, report_progress
+from . import PROGRESS_EVERY, exporter, report_progress
 from .document import document_for
 
 QUANTITY_FORMAT = "#,##0.000###"
@@ -229,7 +229,7 @@ def declaration_xlsx(declaration) -> Iterator[bytes]:
 
     def trace_rows() -> Iterator[list]:
         for index, g in enumerate(document["groups"]):
-            if index % 1000 == 0:
+            if index % PROGRESS_EVERY == 0:
                 report_progress(index, total, _("Writing the steps of group %(n)s of %(total)s…") % {
                     "n": f"{index + 1:,}", "total": f"{total:,}"
                 })

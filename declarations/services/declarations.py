@@ -71,6 +71,7 @@ from ..assessment import (
     route_code,
 )
 from ..models import (
+    GROUP_TABLE_ORDER,
     ChangeTrigger,
     Declaration,
     DeclarationComment,
@@ -1141,7 +1142,6 @@ FILED_FIELDS = (
     "datasets",
 )
 _DECIMAL_FIELDS = {f.name for f in DeclarationGroup._meta.get_fields() if isinstance(f, DecimalField)}
-_FILED_ORDER = ("cn_code", "country", "quarter", "pk")
 
 
 def _group_snapshot(g: DeclarationGroup) -> dict:
@@ -1161,7 +1161,7 @@ def _filed_groups_sql() -> str:
         f"'{name}', " + (f"trim_scale({column(name)})::text" if name in _DECIMAL_FIELDS else column(name))
         for name in FILED_FIELDS
     )
-    order = ", ".join(column(name) for name in _FILED_ORDER)
+    order = ", ".join(column(name) for name in GROUP_TABLE_ORDER)
     # Names from the models only; the declaration id is a parameter.
     return (
         f"INSERT INTO {FiledGroup._meta.db_table} (declaration_id, position, data, trace) "  # noqa: S608
@@ -1174,7 +1174,7 @@ def _file_groups(declaration: Declaration) -> int:
     """Write the groups of ``declaration`` as filed (:class:`FiledGroup` rows, in table order)
     and return their number: traces as stored since the review (derived, should one be missing).
     In SQL on PostgreSQL; elsewhere in batches as they are read, never all in memory at once."""
-    groups = declaration.groups.order_by(*_FILED_ORDER)
+    groups = declaration.groups.order_by(*GROUP_TABLE_ORDER)
     if connection.vendor == "postgresql" and not groups.filter(trace__isnull=True).exists():
         with connection.cursor() as cursor:
             cursor.execute(_filed_groups_sql(), [declaration.pk])
@@ -1256,7 +1256,7 @@ def declaration_file(*, actor: Actor, declaration: Declaration) -> Declaration:
     count = _file_groups(declaration)
     datasets: dict = {}
     report_ids: set[int] = set()
-    for group_datasets, report_id in declaration.groups.order_by(*_FILED_ORDER).values_list("datasets", "report_id").iterator(
+    for group_datasets, report_id in declaration.groups.order_by(*GROUP_TABLE_ORDER).values_list("datasets", "report_id").iterator(
         chunk_size=GROUP_BATCH_SIZE
     ):
         datasets.update(group_datasets or {})
