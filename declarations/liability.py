@@ -17,6 +17,8 @@ Public API
   ([OMN] Art 2a, 50 t).
 - Quarterly holding from 2027: :class:`HoldingLine`, :func:`quarterly_holding` ->
   :class:`HoldingRequirement` ([OMN] Art 22(2)).
+- Deadlines: :func:`declaration_due_on` (declaration and surrender of a year of import) and
+  :func:`declaration_year_due` (the year whose declaration is due next).
 - Errors: :class:`LiabilityInputError` (bad input or a rule refused; the message names the group
   and field).
 
@@ -27,6 +29,7 @@ Numbers stay at full precision; present money with ``quantise(value, EUR_PLACES)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -57,6 +60,8 @@ __all__ = [
     "cbam_factor",
     "certificate_obligation",
     "de_minimis_status",
+    "declaration_due_on",
+    "declaration_year_due",
     "group_obligation",
     "marked_up_default",
     "markup_rate",
@@ -754,3 +759,28 @@ def quarterly_holding(lines: Iterable[HoldingLine], *, share: Decimal = HOLDING_
     return HoldingRequirement(
         basis_tco2e=basis, share=share_value, required_certificates=required, trace=tuple(trace)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Deadlines
+# --------------------------------------------------------------------------------------------
+
+#: Month and day by which the declaration of a year of import is filed and its certificates
+#: surrendered, in the following year ([OMN] Art 1(5), (18) → [R956] Art 6(1), 22(1); was 31 May).
+DECLARATION_DUE_MONTH_DAY = (9, 30)
+
+
+def declaration_due_on(year: int) -> dt.date:
+    """The day by which the declaration of imports of ``year`` is filed and its certificates
+    surrendered: 30 September of the following year (the first, for 2026, on 30 September 2027)."""
+    _check_year(year, "Declaration deadline")
+    month, day = DECLARATION_DUE_MONTH_DAY
+    return dt.date(year + 1, month, day)
+
+
+def declaration_year_due(today: dt.date) -> int:
+    """The year of import whose declaration is due next on ``today``: the previous year up to and
+    including its deadline day, the current year after it; never before the definitive period."""
+    month, day = DECLARATION_DUE_MONTH_DAY
+    year = today.year - 1 if (today.month, today.day) <= (month, day) else today.year
+    return max(year, FIRST_YEAR)

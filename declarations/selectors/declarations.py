@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from cbam_portal.accounts.access import Access
 
-from ..models import Declaration, DeclarationComment, DeclarationGroup
+from ..liability import declaration_due_on, declaration_year_due
+from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource
 
 
 def declaration_list(access: Access) -> QuerySet[Declaration]:
@@ -51,3 +56,59 @@ def declaration_filed_groups(declaration: Declaration) -> list[dict]:
 
 def declaration_comments(declaration: Declaration) -> QuerySet[DeclarationComment]:
     return declaration.comments.select_related("author")
+
+
+#: Groups whose emissions come from an operator's report: actual data was found and the declarant
+#: kept it, or the declarant chose it.
+USES_ACTUAL_DATA = Q(override_source=EmissionsSource.ACTUAL) | Q(override_source="", source=EmissionsSource.ACTUAL)
+
+
+@dataclass(frozen=True)
+class DeclarationOverview:
+    """Where the declaration due next stands: its latest version (None before one is drafted),
+    the deadline, and how much of its embedded emissions rest on suppliers' actual data."""
+
+    year: int
+    due_on: dt.date
+    days_left: int
+    declaration: Declaration | None
+    groups: int = 0
+    actual_groups: int = 0
+    embedded_t_co2e: Decimal = Decimal(0)
+    actual_t_co2e: Decimal = Decimal(0)
+    unpriced_groups: int = 0
+
+    @property
+    def actual_share_percent(self) -> Decimal | None:
+        """Share of the embedded emissions from actual data, in per cent (None when there are none)."""
+        if not self.embedded_t_co2e:
+            return None
+        return self.actual_t_co2e * 100 / self.embedded_t_co2e
+
+
+def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
+    """The dashboard's view of the declaration due next on ``today`` (2 queries)."""
+    year = declaration_year_due(today)
+    due_on = declaration_due_on(year)
+    latest = declaration_list(access).filter(year=year).order_by("-version").first()
+    overview = DeclarationOverview(year=year, due_on=due_on, days_left=(due_on - today).days, declaration=latest)
+    if latest is None:
+        return overview
+    figures = latest.groups.aggregate(
+        count=Count("pk"),
+        actual_count=Count("pk", filter=USES_ACTUAL_DATA),
+        embedded=Sum("embedded_t_co2e", default=Decimal(0)),
+        actual=Sum("embedded_t_co2e", filter=USES_ACTUAL_DATA, default=Decimal(0)),
+        unpriced=Count("pk", filter=Q(price_eur__isnull=True)),
+    )
+    return DeclarationOverview(
+        year=year,
+        due_on=due_on,
+        days_left=overview.days_left,
+        declaration=latest,
+        groups=figures["count"],
+        actual_groups=figures["actual_count"],
+        embedded_t_co2e=figures["embedded"],
+        actual_t_co2e=figures["actual"],
+        unpriced_groups=figures["unpriced"],
+    )

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -58,6 +59,21 @@ def declaration_list(request):
         {
             "declarations": list(selectors.declaration_list(request.access)),
             "form": DeclarationCreateForm(),
+            "can_edit": request.access.can(Capability.EDIT),
+        },
+    )
+
+
+@org_required(kinds=KINDS)
+@require_GET
+def declaration_card(request):
+    """The declaration due next as a dashboard card (loaded with htmx): status, certificates and
+    cost, the share of emissions from actual data, and the days left to file and surrender."""
+    return render(
+        request,
+        "declarations/declaration/_card.html",
+        {
+            "overview": selectors.declaration_overview(request.access, timezone.localdate()),
             "can_edit": request.access.can(Capability.EDIT),
         },
     )
@@ -235,6 +251,7 @@ def declaration_comment(request, pk: int):
 urlpatterns = [
     path("annual/", declaration_list, name="declaration_list"),
     path("annual/new/", declaration_create, name="declaration_create"),
+    path("annual/card/", declaration_card, name="declaration_card"),
     path("annual/<int:pk>/", declaration_detail, name="declaration_detail"),
     path("annual/<int:pk>/groups/<int:group_pk>/", declaration_group_why, name="declaration_group"),
     path(

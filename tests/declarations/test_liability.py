@@ -20,6 +20,8 @@ from declarations.liability import (
     cbam_factor,
     certificate_obligation,
     de_minimis_status,
+    declaration_due_on,
+    declaration_year_due,
     group_obligation,
     marked_up_default,
     markup_rate,
@@ -460,3 +462,27 @@ def test_without_a_trace_the_numbers_are_the_same(mass, see, benchmark, deductio
     ):
         assert traced.trace and plain.trace == ()
         assert replace(traced, trace=()) == plain
+
+
+# --- Deadlines ([OMN] Art 1(5), (18) -> [R956] Art 6(1), 22(1)) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "year", "due"),
+    [
+        ("2026-01-01", 2026, "2027-09-30"),  # nothing is due for 2025: the first declaration is for 2026
+        ("2027-09-30", 2026, "2027-09-30"),  # the deadline day still belongs to the previous year
+        ("2027-10-01", 2027, "2028-09-30"),
+        ("2034-12-31", 2034, "2035-09-30"),
+    ],
+)
+def test_the_declaration_due_next_and_its_deadline(today, year, due):
+    import datetime as dt
+
+    assert declaration_year_due(dt.date.fromisoformat(today)) == year
+    assert declaration_due_on(year) == dt.date.fromisoformat(due)
+
+
+def test_no_declaration_is_due_for_a_year_before_the_definitive_period():
+    with pytest.raises(LiabilityInputError, match="before the definitive period"):
+        declaration_due_on(2025)

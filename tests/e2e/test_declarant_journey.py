@@ -191,6 +191,7 @@ def test_a_declarant_imports_declares_reviews_files_and_amends(
     # The dashboard card says the same.
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#threshold-card")).to_contain_text("Threshold exceeded")
+    expect(page.locator("#declaration-card")).to_contain_text("No declaration for 2026 has been drafted yet.")
     # The rejected upload's job reads as rejected, the corrected one as done; activity in words.
     expect(page.get_by_test_id("job-badge")).to_have_text(["Done", "Rejected"])
     expect(page.get_by_test_id("verb").first).to_have_text("Customs extract imported")
@@ -213,6 +214,15 @@ def test_a_declarant_imports_declares_reviews_files_and_amends(
     expect(aluminium).to_contain_text("actual")
     expect(groups.filter(has=page.get_by_role("cell", name="IN", exact=True))).to_contain_text("default")
     declaration = Declaration.objects.get(organisation=importer, year=2026)
+    # The dashboard card now follows the draft: its status and how much rests on actual data.
+    page.get_by_role("link", name="Dashboard").click()
+    card = page.locator("#declaration-card")
+    expect(card.get_by_test_id("status")).to_have_text("Draft")
+    expect(card).to_contain_text("1 of 4 goods groups")
+    expect(card).to_contain_text("File and surrender by 30 September 2027")
+    screenshot("e2e-declarant-06b-dashboard-declaration")
+    card.get_by_role("link", name="Open").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("CBAM declaration 2026, version 1")
 
     # 5. Why this number? Then choose default values instead of the report, with a justification.
     aluminium.get_by_test_id("why").click()

@@ -1,0 +1,161 @@
+"""The dashboard card of the declaration due next: status, certificates, cost, the share of
+embedded emissions from suppliers' actual data and the days left, for owner, viewer and outsider."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from cbam_portal.core.actor import Actor
+from declarations.models import EmissionsSource
+from declarations.selectors.declarations import declaration_overview
+from declarations.services import declarations as services
+from emissions.see import quantise
+from tests.conftest import login
+from tests.declarations.test_declaration_services import add_line, example_9
+from tests.factories import MembershipFactory, RepresentationFactory, RepresentativeFactory
+from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("declarations:declaration_card")
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def clients(personas):
+    return {
+        "owner": login(personas.owner, personas.organisation),
+        "viewer": login(personas.viewer, personas.organisation),
+        "outsider": login(personas.outsider, personas.other_organisation),
+    }
+
+
+@pytest.fixture
+def declaration(reference_data, personas):  # noqa: F811
+    """2026: example 9 (Omani aluminium, actual data) and 100 t of Chinese coil (default values)."""
+    example_9(personas.organisation)
+    add_line(personas.organisation)
+    return services.declaration_create(actor=Actor(user=personas.preparer), organisation=personas.organisation, year=2026)
+
+
+def expected_actual_percent(declaration) -> str:
+    groups = list(declaration.groups.all())
+    actual = sum(g.embedded_t_co2e for g in groups if g.source == EmissionsSource.ACTUAL)
+    return f"{quantise(actual * 100 / sum(g.embedded_t_co2e for g in groups), 0)} %"
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+@pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
+def test_the_card_shows_the_organisations_own_declaration(clients, who, declaration, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        response = clients[who].get(URL, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Declaration 2026" in html
+    assert "File and surrender by 30 September 2027: 297 days left." in html
+    if who == "outsider":  # their own organisation has drafted nothing
+        assert 'data-testid="card-no-declaration"' in html
+        assert "card-certificates" not in html and "167.575" not in html
+        assert "Draft it" in html
+        return
+    assert f'href="/declarations/annual/{declaration.pk}/"' in html
+    assert f'data-testid="card-certificates" title="{declaration.certificates.normalize():f}"' in html
+    assert f"{declaration.certificates:.3f}" in html
+    assert f"{quantise(declaration.cost_eur, 2):,.2f}" in html
+    assert expected_actual_percent(declaration) + " of embedded emissions" in html
+    assert "1 of 2 goods groups" in html
+    assert "Draft it" not in html
+
+
+def test_the_share_follows_the_source_the_declarant_chose(clients, declaration, personas):
+    actual = declaration.groups.get(source=EmissionsSource.ACTUAL)
+    services.declaration_group_override(
+        actor=Actor(user=personas.owner),
+        declaration=declaration,
+        group_id=actual.pk,
+        source=EmissionsSource.DEFAULT,
+        reason="The operator's report is being corrected.",
+    )
+
+    html = clients["owner"].get(URL, headers=HTMX).content.decode()
+
+    assert "0 % of embedded emissions" in html
+    assert "0 of 2 goods groups" in html
+
+
+def test_the_latest_version_is_shown_and_a_filed_one_says_when_it_was_filed(declaration, personas):
+    from declarations.models import Declaration
+
+    services.declaration_submit_for_review(actor=Actor(user=personas.preparer), declaration=declaration)
+    services.declaration_approve(actor=Actor(user=personas.reviewer), declaration=declaration)
+    services.declaration_file(actor=Actor(user=personas.owner), declaration=declaration)
+    declaration.refresh_from_db()
+
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)):
+        html = login(personas.viewer, personas.organisation).get(URL, headers=HTMX).content.decode()
+    assert "Filed" in html and "version 1" in html
+    assert f"Filed on {declaration.filed_at:%Y-%m-%d}; certificates are to be surrendered by 30 September 2027." in html
+    assert "days left" not in html
+
+    amended = services.declaration_amend(actor=Actor(user=personas.owner), declaration=declaration)
+    assert Declaration.objects.filter(organisation=personas.organisation, year=2026).count() == 2
+    with time_machine.travel(dt.datetime(2027, 9, 20, 12, tzinfo=dt.UTC)):
+        html = login(personas.viewer, personas.organisation).get(URL, headers=HTMX).content.decode()
+    assert "version 2" in html and f'href="/declarations/annual/{amended.pk}/"' in html
+    # Ten days before the deadline the line is shown as urgent.
+    assert 'text-danger fw-semibold" data-testid="card-deadline">File and surrender by 30 September 2027: 10 days left.' in html
+
+
+def test_after_the_deadline_the_card_moves_on_to_the_next_year(declaration, personas):
+    with time_machine.travel(dt.datetime(2027, 10, 1, 12, tzinfo=dt.UTC)):  # signed in that day
+        html = login(personas.owner, personas.organisation).get(URL, headers=HTMX).content.decode()
+
+    assert "Declaration 2027" in html
+    assert "No declaration for 2027 has been drafted yet." in html
+    assert "File and surrender by 30 September 2028: 365 days left." in html
+
+
+def test_a_representative_acting_for_an_importer_sees_that_importers_declaration(declaration, personas):
+    rep = RepresentativeFactory()
+    RepresentationFactory(representative=rep, importer=personas.organisation)
+    agent = MembershipFactory(organisation=rep, role="preparer").user
+
+    html = login(agent, personas.organisation).get(URL, headers=HTMX).content.decode()
+
+    assert f'href="/declarations/annual/{declaration.pk}/"' in html
+
+
+def test_operators_and_anonymous_visitors_get_no_card(operator_personas):
+    assert login(operator_personas.owner, operator_personas.organisation).get(URL).status_code == 404
+    from django.test import Client
+
+    assert Client().get(URL).status_code == 302
+
+
+def test_the_dashboard_loads_the_card_for_declarants_only(personas, operator_personas):
+    declarant = login(personas.viewer, personas.organisation).get(reverse("core:dashboard")).content.decode()
+    operator = login(operator_personas.owner, operator_personas.organisation).get(reverse("core:dashboard")).content.decode()
+
+    assert f'hx-get="{URL}"' in declarant
+    assert f'hx-get="{URL}"' not in operator
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [("2026-01-01", 2026), ("2026-12-07", 2026), ("2027-09-30", 2026), ("2027-10-01", 2027), ("2031-02-28", 2030)],
+)
+def test_the_overview_picks_the_year_due_next(personas, today, year):
+    from cbam_portal.accounts.access import Access
+
+    access = Access(organisation=personas.organisation, role="viewer")
+    overview = declaration_overview(access, dt.date.fromisoformat(today))
+
+    assert overview.year == year
+    assert overview.due_on == dt.date(year + 1, 9, 30)
+    assert overview.days_left == (overview.due_on - dt.date.fromisoformat(today)).days
+    assert overview.declaration is None and overview.actual_share_percent is None
