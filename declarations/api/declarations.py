@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -79,6 +82,26 @@ class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class DeclarationDueSerializer(serializers.Serializer):
+    """Where the declaration due next stands (the dashboard card's figures)."""
+
+    year = serializers.IntegerField(help_text="Year of import whose declaration is due next.")
+    due_on = serializers.DateField(help_text="File the declaration and surrender its certificates by this day.")
+    days_left = serializers.IntegerField()
+    declaration = DeclarationSerializer(allow_null=True, help_text="Its latest version; null before one is drafted.")
+    groups = serializers.IntegerField(help_text="Goods groups of that version.")
+    actual_groups = serializers.IntegerField(help_text="Groups whose emissions come from an operator's report.")
+    embedded_t_co2e = serializers.DecimalField(max_digits=20, decimal_places=6)
+    actual_t_co2e = serializers.DecimalField(
+        max_digits=20, decimal_places=6, help_text="Embedded emissions from operators' reports."
+    )
+    actual_share_percent = serializers.DecimalField(
+        max_digits=9, decimal_places=2, rounding=ROUND_HALF_UP, allow_null=True,
+        help_text="actual_t_co2e as a share of embedded_t_co2e; null when nothing is embedded.",
+    )  # fmt: skip
+    unpriced_groups = serializers.IntegerField(help_text="Groups whose period has no published certificate price yet.")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
@@ -138,6 +161,14 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         except DjangoValidationError as exc:
             raise django_errors(exc) from exc
         return Response(DeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: DeclarationDueSerializer})
+    @action(detail=False, methods=["get"])
+    def due(self, request):
+        """The declaration due next: the previous year's until its 30 September deadline, then the
+        current year's; with its latest version's figures and the share resting on actual data."""
+        overview = selectors.declaration_overview(self.access, timezone.localdate())
+        return Response(DeclarationDueSerializer(overview).data)
 
     @extend_schema(responses={200: DeclarationGroupSerializer(many=True)})
     @action(detail=True, methods=["get"])

@@ -159,3 +159,45 @@ def test_the_overview_picks_the_year_due_next(personas, today, year):
     assert overview.due_on == dt.date(year + 1, 9, 30)
     assert overview.days_left == (overview.due_on - dt.date.fromisoformat(today)).days
     assert overview.declaration is None and overview.actual_share_percent is None
+
+
+# --- The same through the API: GET /api/v1/declarations/due/ ------------------------------------
+
+API_URL = reverse("api:declaration-due")
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+@pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
+def test_the_api_gives_the_same_figures_to_each_organisation(who, declaration, personas):
+    from tests.conftest import api_login
+
+    user, organisation = {
+        "owner": (personas.owner, personas.organisation),
+        "viewer": (personas.viewer, personas.organisation),
+        "outsider": (personas.outsider, personas.other_organisation),
+    }[who]
+
+    response = api_login(user, organisation).get(API_URL)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["year"] == 2026 and body["due_on"] == "2027-09-30" and body["days_left"] == 297
+    if who == "outsider":
+        assert body["declaration"] is None and body["groups"] == 0 and body["actual_share_percent"] is None
+        return
+    assert body["declaration"]["id"] == declaration.pk
+    assert body["declaration"]["certificates"] == f"{declaration.certificates:.6f}"
+    assert body["groups"] == 2 and body["actual_groups"] == 1 and body["unpriced_groups"] == 0
+    actual = declaration.groups.get(source=EmissionsSource.ACTUAL).embedded_t_co2e
+    assert body["actual_t_co2e"] == f"{actual:.6f}"
+    assert body["embedded_t_co2e"] == f"{declaration.embedded_t_co2e:.6f}"
+    assert body["actual_share_percent"] == f"{quantise(actual * 100 / declaration.embedded_t_co2e, 2)}"
+
+
+def test_the_api_refuses_operators_and_anonymous_callers(operator_personas):
+    from rest_framework.test import APIClient
+
+    from tests.conftest import api_login
+
+    assert api_login(operator_personas.owner, operator_personas.organisation).get(API_URL).status_code == 404
+    assert APIClient().get(API_URL).status_code == 401
