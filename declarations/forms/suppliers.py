@@ -87,7 +87,7 @@ class DataRequestCancelForm(forms.Form):
 
 class DataRequestDefaultsForm(forms.Form):
     reminder_interval_days = forms.IntegerField(
-        label=_("Remind every (days)"), min_value=0, max_value=365, help_text=_("0: no reminders.")
+        label=_("Remind every (days)"), min_value=0, max_value=365, help_text=_("0 for none")
     )
     max_reminders = forms.IntegerField(label=_("At most (reminders)"), min_value=0, max_value=52)
 
