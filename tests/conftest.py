@@ -72,6 +72,29 @@ def api_login(user, organisation: Organisation | None = None) -> APIClient:
     return client
 
 
+def persona_clients(personas: Personas, sign_in=None) -> dict:
+    """The three personas signed in, each in its organisation: the owner and the viewer in the
+    tested one, the outsider in another. Browser clients, or API clients with ``api_login``."""
+    sign_in = sign_in or login
+    return {
+        "owner": sign_in(personas.owner, personas.organisation),
+        "viewer": sign_in(personas.viewer, personas.organisation),
+        "outsider": sign_in(personas.outsider, personas.other_organisation),
+    }
+
+
+@pytest.fixture
+def clients(personas) -> dict:
+    """Browser clients of the three personas (see :func:`persona_clients`)."""
+    return persona_clients(personas)
+
+
+@pytest.fixture
+def api_clients(personas) -> dict:
+    """API clients of the three personas (see :func:`persona_clients`)."""
+    return persona_clients(personas, api_login)
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -19,15 +19,6 @@ WRITE = {"owner": 200, "viewer": 403, "outsider": 404}
 
 
 @pytest.fixture
-def clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture
 def declaration(reference_data, personas):  # noqa: F811
     example_9(personas.organisation)
     add_line(personas.organisation)
@@ -37,9 +28,9 @@ def declaration(reference_data, personas):  # noqa: F811
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_listing_declarations(clients, who, declaration, django_assert_max_num_queries):
+def test_listing_declarations(api_clients, who, declaration, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
-        response = clients[who].get(URL)
+        response = api_clients[who].get(URL)
     assert response.status_code == 200
     body = response.json()
     rows = body["results"] if isinstance(body, dict) else body
@@ -47,11 +38,11 @@ def test_listing_declarations(clients, who, declaration, django_assert_max_num_q
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_reading_a_declaration_and_its_groups(clients, who, declaration, django_assert_max_num_queries):
-    assert clients[who].get(f"{URL}{declaration.pk}/").status_code == READ[who]
+def test_reading_a_declaration_and_its_groups(api_clients, who, declaration, django_assert_max_num_queries):
+    assert api_clients[who].get(f"{URL}{declaration.pk}/").status_code == READ[who]
     # A draft's traces are derived for all its groups at once: lines, reports, claims, reference data.
     with django_assert_max_num_queries(20):
-        response = clients[who].get(f"{URL}{declaration.pk}/groups/")
+        response = api_clients[who].get(f"{URL}{declaration.pk}/groups/")
     assert response.status_code == READ[who]
     if who != "outsider":
         aluminium = next(g for g in response.json() if g["cn_code"] == "76011010")
@@ -61,20 +52,20 @@ def test_reading_a_declaration_and_its_groups(clients, who, declaration, django_
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_creating_a_declaration(clients, who, reference_data, personas):  # noqa: F811
-    response = clients[who].post(URL, {"year": 2026}, format="json")
+def test_creating_a_declaration(api_clients, who, reference_data, personas):  # noqa: F811
+    response = api_clients[who].post(URL, {"year": 2026}, format="json")
     assert response.status_code == {"owner": 201, "viewer": 403, "outsider": 201}[who]
 
 
-def test_a_bad_year_names_the_field(clients, reference_data):  # noqa: F811
-    response = clients["owner"].post(URL, {"year": 2025}, format="json")
+def test_a_bad_year_names_the_field(api_clients, reference_data):  # noqa: F811
+    response = api_clients["owner"].post(URL, {"year": 2025}, format="json")
     assert response.status_code == 400 and "year" in response.json()
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_overriding_a_group(clients, who, declaration):
+def test_overriding_a_group(api_clients, who, declaration):
     group = declaration.groups.get(cn_code="76011010")
-    response = clients[who].post(
+    response = api_clients[who].post(
         f"{URL}{declaration.pk}/override/",
         {"group": group.pk, "source": "default", "reason": "Dispute"},
         format="json",
@@ -84,17 +75,17 @@ def test_overriding_a_group(clients, who, declaration):
         assert response.json()["effective_source"] == "default"
 
 
-def test_an_override_without_justification_is_a_field_error(clients, declaration):
+def test_an_override_without_justification_is_a_field_error(api_clients, declaration):
     group = declaration.groups.get(cn_code="76011010")
-    response = clients["owner"].post(
+    response = api_clients["owner"].post(
         f"{URL}{declaration.pk}/override/", {"group": group.pk, "source": "default"}, format="json"
     )
     assert response.status_code == 400 and "reason" in response.json()
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_the_workflow(clients, who, declaration, personas):
-    client = clients[who]
+def test_the_workflow(api_clients, who, declaration, personas):
+    client = api_clients[who]
     response = client.post(f"{URL}{declaration.pk}/submit/")
     assert response.status_code == WRITE[who]
     if who != "owner":
@@ -115,10 +106,10 @@ def test_the_workflow(clients, who, declaration, personas):
 
 
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_comments(clients, who, declaration):
-    response = clients[who].post(f"{URL}{declaration.pk}/comments/", {"text": "Check"}, format="json")
+def test_comments(api_clients, who, declaration):
+    response = api_clients[who].post(f"{URL}{declaration.pk}/comments/", {"text": "Check"}, format="json")
     assert response.status_code == {"owner": 201, "viewer": 403, "outsider": 404}[who]
-    response = clients[who].get(f"{URL}{declaration.pk}/comments/")
+    response = api_clients[who].get(f"{URL}{declaration.pk}/comments/")
     assert response.status_code == READ[who]
     if who != "outsider":
         assert len(response.json()) == (1 if who == "owner" else 0)

@@ -26,15 +26,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture
 def declaration(reference_data, personas):  # noqa: F811
     """2026: example 9 (Omani aluminium, actual data) and 100 t of Chinese coil (default values)."""
     example_9(personas.organisation)
@@ -168,16 +159,8 @@ API_URL = reverse("api:declaration-due")
 
 @time_machine.travel("2026-12-07 12:00:00Z")
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
-def test_the_api_gives_the_same_figures_to_each_organisation(who, declaration, personas):
-    from tests.conftest import api_login
-
-    user, organisation = {
-        "owner": (personas.owner, personas.organisation),
-        "viewer": (personas.viewer, personas.organisation),
-        "outsider": (personas.outsider, personas.other_organisation),
-    }[who]
-
-    response = api_login(user, organisation).get(API_URL)
+def test_the_api_gives_the_same_figures_to_each_organisation(who, declaration, api_clients):
+    response = api_clients[who].get(API_URL)
 
     assert response.status_code == 200
     body = response.json()

@@ -12,20 +12,10 @@ from openpyxl import load_workbook
 from cbam_portal.core.actor import Actor
 from declarations.models import ImportLine, ImportUpload, Supplier
 from declarations.services.imports import import_line_create, import_upload_create
-from tests.conftest import login
 
 from .test_imports_support import csv_bytes, good_row, import_reference, mrn, upload_file  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_reference")]
-
-
-@pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
 
 
 def add_line(personas, n: int, **values):

@@ -18,15 +18,6 @@ from .test_imports_support import csv_bytes, good_row, import_reference, mrn, up
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_reference")]
 
 
-@pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
 def add_line(personas, n: int, **values):
     base = {"mrn": mrn(n), "line_no": 1, "released_on": "2026-03-01", "cn_code": "72081000", "origin_country": "CN",
             "net_mass_tonnes": "5"}

@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture
 def imported(personas, sample_bytes, with_xsd, django_capture_on_commit_callbacks):
     (upload,), _job = upload_and_run(
         personas, xml_file(schema_valid(sample_bytes)), capture=django_capture_on_commit_callbacks
@@ -44,11 +35,11 @@ def imported(personas, sample_bytes, with_xsd, django_capture_on_commit_callback
 
 
 def test_the_owner_uploads_reports_as_multipart_and_gets_202_with_the_job(
-    clients, sample_bytes, with_xsd, django_capture_on_commit_callbacks
+    api_clients, sample_bytes, with_xsd, django_capture_on_commit_callbacks
 ):
     url = reverse("api:historic-report-upload-list")
     with django_capture_on_commit_callbacks(execute=True):
-        response = clients["owner"].post(
+        response = api_clients["owner"].post(
             url,
             {"files": [xml_file(schema_valid(sample_bytes), "q4.xml"), xml_file(sample_bytes, "sample.xml")]},
             format="multipart",
@@ -59,7 +50,7 @@ def test_the_owner_uploads_reports_as_multipart_and_gets_202_with_the_job(
     assert body["job"]["kind"] == "declarations_qreport_import"
     assert [u["file_name"] for u in body["uploads"]] == ["q4.xml", "sample.xml"]
     first, second = (
-        clients["owner"].get(reverse("api:historic-report-upload-detail", args=[u["id"]])).json()
+        api_clients["owner"].get(reverse("api:historic-report-upload-detail", args=[u["id"]])).json()
         for u in body["uploads"]
     )
     assert first["status"] == "imported" and first["schema_validated"] is True
@@ -68,31 +59,31 @@ def test_the_owner_uploads_reports_as_multipart_and_gets_202_with_the_job(
         "path": "/QReport/Year",
         "line": 6,
     }
-    job = clients["owner"].get(reverse("api:job-detail", args=[body["job"]["id"]])).json()
+    job = api_clients["owner"].get(reverse("api:job-detail", args=[body["job"]["id"]])).json()
     assert job["status"] == "done" and job["result"]["imported"] == 1 and job["result"]["rejected"] == 1
 
 
 def test_a_hostile_file_fails_the_job_with_a_clear_error_and_no_500(
-    clients, without_xsd, django_capture_on_commit_callbacks
+    api_clients, without_xsd, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = clients["owner"].post(
+        response = api_clients["owner"].post(
             reverse("api:historic-report-upload-list"),
             {"files": [xml_file(BILLION_LAUGHS)]},
             format="multipart",
         )
 
     assert response.status_code == 202
-    job = clients["owner"].get(reverse("api:job-detail", args=[response.json()["job"]["id"]])).json()
+    job = api_clients["owner"].get(reverse("api:job-detail", args=[response.json()["job"]["id"]])).json()
     assert job["status"] == "failed" and "DOCTYPE or ENTITY declaration" in job["error"]
     assert not HistoricReport.objects.exists()
 
 
 def test_uploading_the_same_file_again_returns_a_duplicate_and_no_job(
-    clients, imported, sample_bytes, django_capture_on_commit_callbacks
+    api_clients, imported, sample_bytes, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = clients["owner"].post(
+        response = api_clients["owner"].post(
             reverse("api:historic-report-upload-list"),
             {"files": [xml_file(schema_valid(sample_bytes))]},
             format="multipart",
@@ -105,33 +96,33 @@ def test_uploading_the_same_file_again_returns_a_duplicate_and_no_job(
     assert HistoricReport.objects.count() == 1
 
 
-def test_bad_uploads_get_field_errors(clients, settings, sample_bytes, without_xsd):
+def test_bad_uploads_get_field_errors(api_clients, settings, sample_bytes, without_xsd):
     url = reverse("api:historic-report-upload-list")
-    assert "files" in clients["owner"].post(url, {}, format="multipart").json()
+    assert "files" in api_clients["owner"].post(url, {}, format="multipart").json()
 
     settings.CBAM_MAX_UPLOAD_BYTES = 1000
-    response = clients["owner"].post(url, {"files": [xml_file(sample_bytes, "big.xml")]}, format="multipart")
+    response = api_clients["owner"].post(url, {"files": [xml_file(sample_bytes, "big.xml")]}, format="multipart")
     assert response.status_code == 400
     assert "big.xml is" in response.json()["files"][0]
     assert not HistoricReportUpload.objects.exists()
 
 
-def test_viewers_read_but_may_not_upload(clients, imported, sample_bytes):
-    response = clients["viewer"].post(
+def test_viewers_read_but_may_not_upload(api_clients, imported, sample_bytes):
+    response = api_clients["viewer"].post(
         reverse("api:historic-report-upload-list"), {"files": [xml_file(sample_bytes)]}, format="multipart"
     )
 
     assert response.status_code == 403
     assert HistoricReportUpload.objects.count() == 1
     assert (
-        clients["viewer"].get(reverse("api:historic-report-detail", args=[imported.report_id])).status_code
+        api_clients["viewer"].get(reverse("api:historic-report-detail", args=[imported.report_id])).status_code
         == 200
     )
 
 
 def test_reports_list_with_their_totals_and_outsiders_see_none(
     personas,
-    clients,
+    api_clients,
     sample_bytes,
     with_xsd,
     django_capture_on_commit_callbacks,
@@ -146,7 +137,7 @@ def test_reports_list_with_their_totals_and_outsiders_see_none(
     url = reverse("api:historic-report-list")
 
     with django_assert_max_num_queries(8):
-        listed = clients["viewer"].get(url)
+        listed = api_clients["viewer"].get(url)
 
     body = listed.json()
     assert body["count"] == 3
@@ -154,21 +145,21 @@ def test_reports_list_with_their_totals_and_outsiders_see_none(
     assert (latest["period"], latest["draft_report_id"], latest["goods_count"]) == ("2024-Q2", "D-2024-Q2", 1)
     assert Decimal(latest["embedded_emissions_total"]) == Decimal("13615")
     assert Decimal(latest["imported_net_mass_total"]) == Decimal("550")
-    assert clients["outsider"].get(url).json()["count"] == 0
+    assert api_clients["outsider"].get(url).json()["count"] == 0
     pk = latest["id"]
-    assert clients["outsider"].get(reverse("api:historic-report-detail", args=[pk])).status_code == 404
-    foreign = clients["outsider"].get(url, HTTP_X_ORGANISATION=str(personas.organisation.pk))
+    assert api_clients["outsider"].get(reverse("api:historic-report-detail", args=[pk])).status_code == 404
+    foreign = api_clients["outsider"].get(url, HTTP_X_ORGANISATION=str(personas.organisation.pk))
     assert foreign.status_code == 404
 
 
 def test_emissions_filter_by_report_and_supplier_and_are_tenant_scoped(
-    clients, imported, django_assert_max_num_queries
+    api_clients, imported, django_assert_max_num_queries
 ):
     supplier = Supplier.objects.get()
     url = reverse("api:historic-emission-list")
 
     with django_assert_max_num_queries(8):
-        listed = clients["viewer"].get(url, {"report": imported.report_id, "supplier": supplier.pk})
+        listed = api_clients["viewer"].get(url, {"report": imported.report_id, "supplier": supplier.pk})
 
     rows = listed.json()["results"]
     assert [(r["installation_code"], Decimal(r["see_direct"]), Decimal(r["see_indirect"])) for r in rows] == [
@@ -176,16 +167,16 @@ def test_emissions_filter_by_report_and_supplier_and_are_tenant_scoped(
         ("IN01", Decimal("15"), Decimal("79.5")),
     ]
     assert rows[1]["carbon_price_due"][0]["amount"] == "500.519"
-    assert clients["outsider"].get(url).json()["count"] == 0
+    assert api_clients["outsider"].get(url).json()["count"] == 0
     assert (
-        clients["outsider"].get(reverse("api:historic-emission-detail", args=[rows[0]["id"]])).status_code
+        api_clients["outsider"].get(reverse("api:historic-emission-detail", args=[rows[0]["id"]])).status_code
         == 404
     )
     assert (
-        clients["outsider"].get(reverse("api:historic-report-upload-detail", args=[imported.pk])).status_code
+        api_clients["outsider"].get(reverse("api:historic-report-upload-detail", args=[imported.pk])).status_code
         == 404
     )
-    assert clients["outsider"].get(reverse("api:historic-report-upload-list")).json()["count"] == 0
+    assert api_clients["outsider"].get(reverse("api:historic-report-upload-list")).json()["count"] == 0
 
 
 def test_the_endpoints_do_not_exist_for_operators(operator_personas):

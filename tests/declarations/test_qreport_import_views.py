@@ -33,15 +33,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture
 def imported(personas, sample_bytes, with_xsd, django_capture_on_commit_callbacks):
     (upload,), _job = upload_and_run(
         personas, xml_file(schema_valid(sample_bytes)), capture=django_capture_on_commit_callbacks

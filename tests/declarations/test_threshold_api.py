@@ -13,26 +13,17 @@ from .test_threshold_support import import_reference, line, reference  # noqa: F
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference")]
 
 
-@pytest.fixture
-def clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
-
-
 def url(**params):
     base = reverse("api:threshold")
     return base + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
 
 
-def test_owner_reads_example_10_as_exempt_with_a_warning(personas, clients):
+def test_owner_reads_example_10_as_exempt_with_a_warning(personas, api_clients):
     org = personas.organisation
     line(org, on="2026-02-01", cn="72081000", mass="30")
     line(org, on="2026-04-01", cn="25231000", mass="15")
 
-    response = clients["owner"].get(url(year=2026))
+    response = api_clients["owner"].get(url(year=2026))
 
     assert response.status_code == 200, response.json()
     [year] = response.json()
@@ -47,68 +38,68 @@ def test_owner_reads_example_10_as_exempt_with_a_warning(personas, clients):
     assert year["trace"][0]["rule"].startswith("Reg (EU) 2023/956 Art 2a")
 
 
-def test_viewer_reads_the_crossing_date_when_6_more_tonnes_arrive(personas, clients):
+def test_viewer_reads_the_crossing_date_when_6_more_tonnes_arrive(personas, api_clients):
     org = personas.organisation
     line(org, on="2026-02-01", cn="72081000", mass="30")
     line(org, on="2026-04-01", cn="25231000", mass="15")
     line(org, on="2026-09-10", cn="76011010", mass="6")
 
-    [year] = clients["viewer"].get(url(year=2026)).json()
+    [year] = api_clients["viewer"].get(url(year=2026)).json()
 
     assert year["status"] == "exceeded" and year["exempt"] is False
     assert year["cumulative_mass_t"] == "51.000000"
     assert year["crossed_on"] == "2026-09-10"
 
 
-def test_hydrogen_is_reported_as_never_exempt_and_not_counted(personas, clients):
+def test_hydrogen_is_reported_as_never_exempt_and_not_counted(personas, api_clients):
     line(personas.organisation, cn="28041000", mass="3")
 
-    [year] = clients["owner"].get(url(year=2026)).json()
+    [year] = api_clients["owner"].get(url(year=2026)).json()
 
     assert year["has_electricity_or_hydrogen"] is True
     assert year["cumulative_mass_t"] == "0.000000"
     assert year["sectors"][0]["counts_towards_threshold"] is False
 
 
-def test_out_of_scope_lines_are_excluded_and_returned_goods_counted(personas, clients):
+def test_out_of_scope_lines_are_excluded_and_returned_goods_counted(personas, api_clients):
     org = personas.organisation
     line(org, mass="20", procedure="returned_goods")
     line(org, mass="40", origin="NO", in_scope=False, reason="Origin in an Annex III country")
 
-    [year] = clients["owner"].get(url(year=2026)).json()
+    [year] = api_clients["owner"].get(url(year=2026)).json()
 
     assert year["cumulative_mass_t"] == "20.000000"
     assert year["lines_counted"] == 1 and year["lines_excluded"] == 1
     assert year["excluded_mass_t"] == "40.000000"
 
 
-def test_without_a_year_every_year_with_imports_is_listed_newest_first(personas, clients):
+def test_without_a_year_every_year_with_imports_is_listed_newest_first(personas, api_clients):
     line(personas.organisation, on="2026-05-01", mass="4")
     line(personas.organisation, on="2027-05-01", mass="7")
 
-    years = clients["owner"].get(url()).json()
+    years = api_clients["owner"].get(url()).json()
 
     assert [y["year"] for y in years] == [2027, 2026]
 
 
-def test_a_bad_year_is_rejected_with_the_field_named(clients):
-    response = clients["owner"].get(url(year="abc"))
+def test_a_bad_year_is_rejected_with_the_field_named(api_clients):
+    response = api_clients["owner"].get(url(year="abc"))
 
     assert response.status_code == 400
     assert "year" in response.json()
 
 
-def test_outsider_gets_only_their_own_organisations_figures(personas, clients):
+def test_outsider_gets_only_their_own_organisations_figures(personas, api_clients):
     line(personas.organisation, mass="30")
 
-    [year] = clients["outsider"].get(url(year=2026)).json()
+    [year] = api_clients["outsider"].get(url(year=2026)).json()
 
     assert year["cumulative_mass_t"] == "0.000000"
     assert year["lines_counted"] == 0
 
 
-def test_outsider_naming_another_organisation_gets_404(personas, clients):
-    response = clients["outsider"].get(url(year=2026), HTTP_X_ORGANISATION=str(personas.organisation.pk))
+def test_outsider_naming_another_organisation_gets_404(personas, api_clients):
+    response = api_clients["outsider"].get(url(year=2026), HTTP_X_ORGANISATION=str(personas.organisation.pk))
 
     assert response.status_code == 404
 
@@ -126,14 +117,14 @@ def test_anonymous_callers_are_refused():
     assert APIClient().get(url()).status_code in (401, 403)
 
 
-def test_the_endpoint_needs_a_constant_number_of_queries(personas, clients, django_assert_max_num_queries):
+def test_the_endpoint_needs_a_constant_number_of_queries(personas, api_clients, django_assert_max_num_queries):
     org = personas.organisation
     line(org, mass="1")
-    clients["viewer"].get(url())
+    api_clients["viewer"].get(url())
     with django_assert_max_num_queries(10) as few:
-        clients["viewer"].get(url())
+        api_clients["viewer"].get(url())
     for i in range(40):
         line(org, on=f"202{6 + i % 3}-03-{i % 28 + 1:02d}", cn=["72081000", "25231000", "28041000"][i % 3], mass="2")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = clients["viewer"].get(url())
+        response = api_clients["viewer"].get(url())
     assert response.status_code == 200 and len(response.json()) == 3

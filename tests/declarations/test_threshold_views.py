@@ -14,15 +14,6 @@ from .test_threshold_support import import_reference, line, reference  # noqa: F
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference")]
 
 
-@pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
 def test_owner_sees_example_10_exempt_with_a_90_percent_warning(personas, clients):
     org = personas.organisation
     line(org, on="2026-02-01", cn="72081000", mass="30")

@@ -8,7 +8,6 @@ from cbam_portal.accounts.api_keys import generate_api_key
 from cbam_portal.accounts.models import ApiKey
 from cbam_portal.accounts.policy import Role
 from cbam_portal.reference.models import Dataset, DatasetKind
-from tests.conftest import api_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +27,6 @@ def url(name, **kwargs):
     return reverse(f"api:{name}", kwargs=kwargs or None)
 
 
-@pytest.fixture
-def clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
-
-
 @pytest.mark.parametrize("name", LIST_ENDPOINTS)
 def test_anonymous_callers_are_refused(reference_data, name):
     assert APIClient().get(url(name)).status_code in (401, 403)
@@ -45,16 +35,16 @@ def test_anonymous_callers_are_refused(reference_data, name):
 @pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
 @pytest.mark.parametrize("name", LIST_ENDPOINTS)
 def test_every_signed_in_persona_reads_reference_data(
-    reference_data, clients, who, name, django_assert_max_num_queries
+    reference_data, api_clients, who, name, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(10):
-        response = clients[who].get(url(name))
+        response = api_clients[who].get(url(name))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["reference-cn-good-list", "reference-country-list"])
-def test_writes_are_not_allowed(reference_data, clients, name):
-    assert clients["owner"].post(url(name), {}).status_code == 405
+def test_writes_are_not_allowed(reference_data, api_clients, name):
+    assert api_clients["owner"].post(url(name), {}).status_code == 405
 
 
 def test_an_api_key_reads_reference_data(reference_data, personas):
@@ -69,36 +59,36 @@ def test_an_api_key_reads_reference_data(reference_data, personas):
     assert response.json()["cn8"] == "72081000"
 
 
-def test_cn_good_by_code_reports_coverage_and_annex_ii(reference_data, clients):
-    body = clients["viewer"].get(url("reference-cn-good-detail", cn8="72081000")).json()
+def test_cn_good_by_code_reports_coverage_and_annex_ii(reference_data, api_clients):
+    body = api_clients["viewer"].get(url("reference-cn-good-detail", cn8="72081000")).json()
     assert body["annex_ii_direct_only"] is True and body["sector"] == "iron_steel"
     assert body["functional_unit"] == "t" and body["cn8_display"] == "7208 10 00"
-    sinter = clients["viewer"].get(url("reference-cn-good-detail", cn8="26011200")).json()
+    sinter = api_clients["viewer"].get(url("reference-cn-good-detail", cn8="26011200")).json()
     assert sinter["annex_ii_direct_only"] is False
 
 
-def test_a_code_outside_annex_i_is_404_with_the_reason(reference_data, clients):
-    response = clients["viewer"].get(url("reference-cn-good-detail", cn8="01012100"))
+def test_a_code_outside_annex_i_is_404_with_the_reason(reference_data, api_clients):
+    response = api_clients["viewer"].get(url("reference-cn-good-detail", cn8="01012100"))
     assert response.status_code == 404
     assert "not covered by CBAM" in response.json()["detail"]
 
 
-def test_cn_goods_filter_by_sector_and_code(reference_data, clients):
-    body = clients["viewer"].get(url("reference-cn-good-list"), {"sector": "cement"}).json()
+def test_cn_goods_filter_by_sector_and_code(reference_data, api_clients):
+    body = api_clients["viewer"].get(url("reference-cn-good-list"), {"sector": "cement"}).json()
     assert body["count"] == 6
-    body = clients["viewer"].get(url("reference-cn-good-list"), {"code": "2716 00 00"}).json()
+    body = api_clients["viewer"].get(url("reference-cn-good-list"), {"code": "2716 00 00"}).json()
     assert [g["functional_unit"] for g in body["results"]] == ["MWh"]
 
 
-def test_a_malformed_code_filter_is_a_400_naming_the_parameter(reference_data, clients):
-    response = clients["viewer"].get(url("reference-default-value-list"), {"cn": "72O8"})
+def test_a_malformed_code_filter_is_a_400_naming_the_parameter(reference_data, api_clients):
+    response = api_clients["viewer"].get(url("reference-default-value-list"), {"cn": "72O8"})
     assert response.status_code == 400
     assert "cn" in response.json()
 
 
-def test_default_values_filter_by_cn_and_country(reference_data, clients):
+def test_default_values_filter_by_cn_and_country(reference_data, api_clients):
     body = (
-        clients["viewer"].get(url("reference-default-value-list"), {"cn": "72081000", "country": "cn"}).json()
+        api_clients["viewer"].get(url("reference-default-value-list"), {"cn": "72081000", "country": "cn"}).json()
     )
     assert body["count"] == 1
     (row,) = body["results"]
@@ -111,16 +101,16 @@ def test_default_values_filter_by_cn_and_country(reference_data, clients):
     assert row["indirect"] is None and row["indirect_applicable"] is False
 
 
-def test_default_values_lookup_says_which_country_was_used(reference_data, clients):
+def test_default_values_lookup_says_which_country_was_used(reference_data, api_clients):
     body = (
-        clients["viewer"]
+        api_clients["viewer"]
         .get(url("reference-default-value-lookup"), {"cn": "72081000", "country": "NO"})
         .json()
     )
     assert body["used_fallback"] is True and body["country_used"] == "ZZ"
     assert "Other countries and territories" in body["reason"]
     body = (
-        clients["viewer"]
+        api_clients["viewer"]
         .get(url("reference-default-value-lookup"), {"cn": "7208100090", "country": "CN"})
         .json()
     )
@@ -128,14 +118,14 @@ def test_default_values_lookup_says_which_country_was_used(reference_data, clien
     assert body["rows"][0]["total"] == "3.187000"
 
 
-def test_default_values_lookup_validates_its_parameters(reference_data, clients):
-    response = clients["viewer"].get(url("reference-default-value-lookup"), {"cn": "7208"})
+def test_default_values_lookup_validates_its_parameters(reference_data, api_clients):
+    response = api_clients["viewer"].get(url("reference-default-value-lookup"), {"cn": "7208"})
     assert response.status_code == 400
     assert set(response.json()) == {"country"}
 
 
-def test_benchmarks_filter_by_cn_and_column(reference_data, clients):
-    body = clients["viewer"].get(url("reference-benchmark-list"), {"cn": "72081000", "column": "B"}).json()
+def test_benchmarks_filter_by_cn_and_column(reference_data, api_clients):
+    body = api_clients["viewer"].get(url("reference-benchmark-list"), {"cn": "72081000", "column": "B"}).json()
     assert {(b["route"], b["value"]) for b in body["results"]} == {
         ("C", "1.370000"),
         ("D", "0.481000"),
@@ -143,27 +133,27 @@ def test_benchmarks_filter_by_cn_and_column(reference_data, clients):
     }
 
 
-def test_an_older_dataset_can_be_pinned_and_an_unknown_one_is_404(reference_data, clients):
+def test_an_older_dataset_can_be_pinned_and_an_unknown_one_is_404(reference_data, api_clients):
     current = Dataset.objects.get(kind=DatasetKind.BENCHMARKS, is_current=True)
     body = (
-        clients["viewer"]
+        api_clients["viewer"]
         .get(url("reference-benchmark-list"), {"cn": "72081000", "dataset": current.pk})
         .json()
     )
     assert body["count"] == 4
     other_kind = Dataset.objects.get(kind=DatasetKind.CN_GOODS, is_current=True)
-    response = clients["viewer"].get(url("reference-benchmark-list"), {"dataset": other_kind.pk})
+    response = api_clients["viewer"].get(url("reference-benchmark-list"), {"dataset": other_kind.pk})
     assert response.status_code == 404
 
 
-def test_countries_and_datasets_endpoints(reference_data, clients):
-    body = clients["viewer"].get(url("reference-country-list"), {"cbam_excluded": "true"}).json()
+def test_countries_and_datasets_endpoints(reference_data, api_clients):
+    body = api_clients["viewer"].get(url("reference-country-list"), {"cbam_excluded": "true"}).json()
     assert {c["iso2"] for c in body["results"]} == {"CH", "IS", "LI", "NO", "XC", "XL"}
     assert (
-        clients["viewer"].get(url("reference-country-detail", iso2="tr")).json()["default_values_name"]
+        api_clients["viewer"].get(url("reference-country-detail", iso2="tr")).json()["default_values_name"]
         == "Türkiye"
     )
-    body = clients["viewer"].get(url("reference-dataset-list"), {"is_current": "true"}).json()
+    body = api_clients["viewer"].get(url("reference-dataset-list"), {"is_current": "true"}).json()
     assert body["count"] == len(DatasetKind.values)
 
 
