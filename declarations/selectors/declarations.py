@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from cbam_portal.accounts.access import Access
+from cbam_portal.accounts.models import Organisation
 
 from ..liability import declaration_due_on, declaration_year_due
 from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource
@@ -65,9 +66,10 @@ USES_ACTUAL_DATA = Q(override_source=EmissionsSource.ACTUAL) | Q(override_source
 
 @dataclass(frozen=True)
 class DeclarationOverview:
-    """Where the declaration due next stands: its latest version (None before one is drafted),
-    the deadline, and how much of its embedded emissions rest on suppliers' actual data."""
+    """Where an importer's declaration due next stands: its latest version (None before one is
+    drafted), the deadline, and how much of its embedded emissions rest on suppliers' actual data."""
 
+    organisation: Organisation
     year: int
     due_on: dt.date
     days_left: int
@@ -86,29 +88,54 @@ class DeclarationOverview:
         return self.actual_t_co2e * 100 / self.embedded_t_co2e
 
 
-def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
-    """The dashboard's view of the declaration due next on ``today`` (2 queries)."""
+def declarations_due(organisations: list[Organisation], today: dt.date) -> list[DeclarationOverview]:
+    """The declaration due next on ``today`` of each of ``organisations``, which the caller has
+    already established it may read (its own, or the importers a representative acts for).
+    Two queries, whatever the number of organisations."""
     year = declaration_year_due(today)
     due_on = declaration_due_on(year)
-    latest = declaration_list(access).filter(year=year).order_by("-version").first()
-    overview = DeclarationOverview(year=year, due_on=due_on, days_left=(due_on - today).days, declaration=latest)
-    if latest is None:
-        return overview
-    figures = latest.groups.aggregate(
-        count=Count("pk"),
-        actual_count=Count("pk", filter=USES_ACTUAL_DATA),
-        embedded=Sum("embedded_t_co2e", default=Decimal(0)),
-        actual=Sum("embedded_t_co2e", filter=USES_ACTUAL_DATA, default=Decimal(0)),
-        unpriced=Count("pk", filter=Q(price_eur__isnull=True)),
+    latest: dict[int, Declaration] = {}
+    versions = (
+        Declaration.objects.filter(organisation__in=organisations, year=year)
+        .defer("snapshot")
+        .order_by("organisation_id", "-version")
     )
-    return DeclarationOverview(
-        year=year,
-        due_on=due_on,
-        days_left=overview.days_left,
-        declaration=latest,
-        groups=figures["count"],
-        actual_groups=figures["actual_count"],
-        embedded_t_co2e=figures["embedded"],
-        actual_t_co2e=figures["actual"],
-        unpriced_groups=figures["unpriced"],
-    )
+    for declaration in versions:
+        latest.setdefault(declaration.organisation_id, declaration)
+    figures = {
+        row.pop("declaration"): row
+        for row in DeclarationGroup.objects.filter(declaration__in=[d.pk for d in latest.values()])
+        .values("declaration")
+        .annotate(
+            groups=Count("pk"),
+            actual_groups=Count("pk", filter=USES_ACTUAL_DATA),
+            embedded=Sum("embedded_t_co2e"),
+            actual=Sum("embedded_t_co2e", filter=USES_ACTUAL_DATA, default=Decimal(0)),
+            unpriced_groups=Count("pk", filter=Q(price_eur__isnull=True)),
+        )
+        .order_by()
+    }
+    overviews = []
+    for organisation in organisations:
+        declaration = latest.get(organisation.pk)
+        row = figures.get(declaration.pk, {}) if declaration is not None else {}
+        overviews.append(
+            DeclarationOverview(
+                organisation=organisation,
+                year=year,
+                due_on=due_on,
+                days_left=(due_on - today).days,
+                declaration=declaration,
+                groups=row.get("groups", 0),
+                actual_groups=row.get("actual_groups", 0),
+                embedded_t_co2e=row.get("embedded", Decimal(0)),
+                actual_t_co2e=row.get("actual", Decimal(0)),
+                unpriced_groups=row.get("unpriced_groups", 0),
+            )
+        )
+    return overviews
+
+
+def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
+    """The dashboard's view of the active organisation's declaration due next (2 queries)."""
+    return declarations_due([access.organisation], today)[0]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cbam_portal.accounts.decorators import org_required
 from cbam_portal.accounts.models import OrganisationKind
 from cbam_portal.accounts.policy import Capability
+from cbam_portal.accounts.selectors import representation_list
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.pagination import IdFirstPaginator
 
@@ -76,6 +77,20 @@ def declaration_card(request):
             "overview": selectors.declaration_overview(request.access, timezone.localdate()),
             "can_edit": request.access.can(Capability.EDIT),
         },
+    )
+
+
+@org_required(kinds=(OrganisationKind.REPRESENTATIVE,))
+@require_GET
+def represented_declarations_card(request):
+    """A customs representative's dashboard card: the declaration due next of every importer it
+    acts for, side by side, each with a button to work for that importer."""
+    importers = [r.importer for r in representation_list(organisation=request.access.organisation)]
+    overviews = selectors.declarations_due(importers, timezone.localdate())
+    return render(
+        request,
+        "declarations/declaration/_represented_card.html",
+        {"overviews": overviews, "some_unpriced": any(o.unpriced_groups for o in overviews)},
     )
 
 
@@ -252,6 +267,7 @@ urlpatterns = [
     path("annual/", declaration_list, name="declaration_list"),
     path("annual/new/", declaration_create, name="declaration_create"),
     path("annual/card/", declaration_card, name="declaration_card"),
+    path("annual/represented-card/", represented_declarations_card, name="represented_declarations_card"),
     path("annual/<int:pk>/", declaration_detail, name="declaration_detail"),
     path("annual/<int:pk>/groups/<int:group_pk>/", declaration_group_why, name="declaration_group"),
     path(

@@ -184,3 +184,84 @@ def test_the_api_refuses_operators_and_anonymous_callers(operator_personas):
 
     assert api_login(operator_personas.owner, operator_personas.organisation).get(API_URL).status_code == 404
     assert APIClient().get(API_URL).status_code == 401
+
+
+# --- A customs representative's card: every importer it acts for ---------------------------------
+
+REP_URL = reverse("declarations:represented_declarations_card")
+
+
+@pytest.fixture
+def agency(personas):
+    """A representative acting for the personas' importer (with a 2026 draft) and for a second
+    importer that has drafted nothing; its admin and viewer, and a rival agency's admin."""
+    from tests.factories import OrganisationFactory
+
+    rep = RepresentativeFactory(name="Delta Customs BV")
+    second = OrganisationFactory(name="Nordic Alloys AB")
+    for importer in (personas.organisation, second):
+        RepresentationFactory(representative=rep, importer=importer)
+    rival = RepresentativeFactory(name="Rival Customs BV")
+    return {
+        "rep": rep,
+        "second": second,
+        "owner": login(MembershipFactory(organisation=rep, role="admin").user, rep),
+        "viewer": login(MembershipFactory(organisation=rep, role="viewer").user, rep),
+        "outsider": login(MembershipFactory(organisation=rival, role="admin").user, rival),
+    }
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+@pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
+def test_a_representative_sees_the_declaration_of_every_importer_it_acts_for(who, agency, declaration, personas):
+    response = agency[who].get(REP_URL, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    if who == "outsider":  # a rival agency acts for nobody here
+        assert 'data-testid="no-importers"' in html
+        assert personas.organisation.name not in html and "167.575" not in html
+        return
+    assert "Declarations 2026 of the importers you act for: due by 30 September 2027" in html
+    ours = html.split(f'data-testid="importer-{personas.organisation.pk}"')[1].split("</tr>")[0]
+    assert "Draft" in ours and f"{declaration.certificates:.3f}" in ours
+    assert f"{quantise(declaration.cost_eur, 2):,.2f}" in ours and expected_actual_percent(declaration) in ours
+    assert f'name="next" value="/declarations/annual/{declaration.pk}/"' in ours
+    second = html.split(f'data-testid="importer-{agency["second"].pk}"')[1].split("</tr>")[0]
+    assert "not drafted yet" in second and 'name="next" value="/declarations/annual/"' in second
+    assert "297 days left to file and surrender." in html
+
+
+def test_the_representatives_card_needs_the_same_queries_for_more_importers(agency, declaration, django_assert_max_num_queries):
+    from tests.factories import OrganisationFactory
+
+    agency["owner"].get(REP_URL)  # warm the session
+    with django_assert_max_num_queries(20) as few:
+        agency["owner"].get(REP_URL)
+    for n in range(3):
+        importer = OrganisationFactory(name=f"Importer {n}")
+        RepresentationFactory(representative=agency["rep"], importer=importer)
+        add_line(importer)
+        services.declaration_create(actor=Actor.system(), organisation=importer, year=2026)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = agency["owner"].get(REP_URL).content.decode()
+    assert html.count('data-testid="status"') == 4
+
+
+def test_opening_an_importer_from_the_card_switches_to_it(agency, declaration, personas):
+    response = agency["viewer"].post(
+        reverse("accounts:organisation_switch"),
+        {"organisation": personas.organisation.pk, "next": f"/declarations/annual/{declaration.pk}/"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/declarations/annual/{declaration.pk}/"
+    page = agency["viewer"].get(response["Location"])
+    assert page.status_code == 200 and "CBAM declaration 2026, version 1" in page.content.decode()
+
+
+def test_only_representatives_have_the_card(clients, agency):
+    assert clients["owner"].get(REP_URL).status_code == 404  # a declarant
+    from django.test import Client
+
+    assert Client().get(REP_URL).status_code == 302
+    dashboard = agency["owner"].get(reverse("core:dashboard")).content.decode()
+    assert f'hx-get="{REP_URL}"' in dashboard and f'hx-get="{URL}"' not in dashboard
