@@ -14,8 +14,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from cbam_portal.accounts.api import ImporterSerializer
 from cbam_portal.accounts.api_base import TenantScopedViewSet
 from cbam_portal.accounts.policy import Capability
+from cbam_portal.accounts.selectors import representation_list
 from cbam_portal.core.actor import Actor
 
 from ..models import Declaration, DeclarationComment, DeclarationGroup
@@ -243,7 +245,34 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
+class RepresentedDeclarationDueSerializer(DeclarationDueSerializer):
+    importer = ImporterSerializer(source="organisation")
+
+
+class RepresentedDeclarationsViewSet(TenantScopedViewSet):
+    """For a customs representative: the declaration due next of every importer it acts for."""
+
+    queryset = Declaration.objects.none()
+    required_kinds = ("representative",)
+    pagination_class = None
+    filter_backends: list = []
+    serializer_class = RepresentedDeclarationDueSerializer
+
+    @extend_schema(responses=RepresentedDeclarationDueSerializer(many=True), summary="Declarations due of represented importers")
+    def list(self, request):
+        importers = [r.importer for r in representation_list(organisation=self.access.organisation)]
+        overviews = selectors.declarations_due(importers, timezone.localdate())
+        return Response(RepresentedDeclarationDueSerializer(overviews, many=True).data)
+
+
 router = SimpleRouter()
 router.register("declarations", DeclarationViewSet, basename="declaration")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path(
+        "represented-declarations/",
+        RepresentedDeclarationsViewSet.as_view({"get": "list"}),
+        name="represented-declarations",
+    ),
+    path("", include(router.urls)),
+]

@@ -265,3 +265,34 @@ def test_only_representatives_have_the_card(clients, agency):
     assert Client().get(REP_URL).status_code == 302
     dashboard = agency["owner"].get(reverse("core:dashboard")).content.decode()
     assert f'hx-get="{REP_URL}"' in dashboard and f'hx-get="{URL}"' not in dashboard
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+@pytest.mark.parametrize("who", ["owner", "viewer", "outsider"])
+def test_the_api_lists_the_represented_importers_declarations(who, agency, declaration, personas):
+    from tests.conftest import api_login
+
+    members = {"owner": "admin", "viewer": "viewer"}
+    if who == "outsider":
+        rival = RepresentativeFactory(name="Rival Customs BV")
+        client = api_login(MembershipFactory(organisation=rival, role="admin").user, rival)
+    else:
+        client = api_login(MembershipFactory(organisation=agency["rep"], role=members[who]).user, agency["rep"])
+
+    response = client.get(reverse("api:represented-declarations"))
+
+    assert response.status_code == 200
+    body = response.json()
+    if who == "outsider":
+        assert body == []
+        return
+    by_importer = {row["importer"]["id"]: row for row in body}
+    assert set(by_importer) == {personas.organisation.pk, agency["second"].pk}
+    ours = by_importer[personas.organisation.pk]
+    assert ours["declaration"]["id"] == declaration.pk and ours["actual_groups"] == 1
+    assert ours["due_on"] == "2027-09-30" and ours["days_left"] == 297
+    assert by_importer[agency["second"].pk]["declaration"] is None
+
+
+def test_the_represented_declarations_api_is_for_representatives_only(api_clients):
+    assert api_clients["owner"].get(reverse("api:represented-declarations")).status_code == 404
