@@ -66,3 +66,44 @@ def test_the_navbar_fits_from_laptop_to_wide_screens_for_a_representative(live_s
     page.goto(f"{live_server.url}/declarations/annual/")
     expect(page.locator(".navbar-toggler")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# Pages of the demo with wide tables: on a phone the table scrolls inside its box, the page does not.
+PHONE_PAGES = {
+    "paul.preparer@rheinstahl.example": (
+        "/dashboard/",
+        "/declarations/annual/",
+        "/declarations/imports/",
+        "/declarations/supplier-requests/",
+        "/declarations/suppliers/",
+        "/declarations/threshold/",
+    ),
+    "clara.customs@lowlands.example": ("/dashboard/",),
+}
+
+
+def test_pages_with_wide_tables_do_not_widen_the_page_on_a_phone(live_server, page):
+    import io
+
+    from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD
+    from tests.reference.conftest import load_builtin
+
+    load_builtin()
+    call_command("seed_demo", stdout=io.StringIO())
+    page.set_viewport_size({"width": 390, "height": 844})
+    for email, paths in PHONE_PAGES.items():
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+        expect(page).to_have_url(re.compile(r"/dashboard/"))
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")  # the dashboard's cards arrive with htmx
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+                email,
+                path,
+                page.evaluate("document.documentElement.scrollWidth"),
+            )
+    page.screenshot(path=str(ARTIFACTS / "e2e-representative-dashboard-phone.png"), full_page=True)
