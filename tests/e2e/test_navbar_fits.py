@@ -78,7 +78,8 @@ PHONE_PAGES = {
         "/declarations/suppliers/",
         "/declarations/threshold/",
     ),
-    "clara.customs@lowlands.example": ("/dashboard/",),
+    "clara.customs@lowlands.example": ("/dashboard/", "/reference/"),
+    "omar.operator@anatolia.example": ("/emissions/reports/{report}/",),
 }
 
 
@@ -88,8 +89,11 @@ def test_pages_with_wide_tables_do_not_widen_the_page_on_a_phone(live_server, pa
     from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD
     from tests.reference.conftest import load_builtin
 
+    from emissions.models import EmissionsReport
+
     load_builtin()
     call_command("seed_demo", stdout=io.StringIO())
+    report = EmissionsReport.objects.filter(installation__organisation__name__startswith="Anatolia").first()
     page.set_viewport_size({"width": 390, "height": 844})
     for email, paths in PHONE_PAGES.items():
         page.context.clear_cookies()
@@ -99,7 +103,7 @@ def test_pages_with_wide_tables_do_not_widen_the_page_on_a_phone(live_server, pa
         page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
         expect(page).to_have_url(re.compile(r"/dashboard/"))
         for path in paths:
-            page.goto(f"{live_server.url}{path}")
+            page.goto(live_server.url + path.format(report=report.pk))
             page.wait_for_load_state("networkidle")  # the dashboard's cards arrive with htmx
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
                 email,
