@@ -87,9 +87,8 @@ def test_pages_with_wide_tables_do_not_widen_the_page_on_a_phone(live_server, pa
     import io
 
     from cbam_portal.core.management.commands.seed_demo import DEMO_PASSWORD
-    from tests.reference.conftest import load_builtin
-
     from emissions.models import EmissionsReport
+    from tests.reference.conftest import load_builtin
 
     load_builtin()
     call_command("seed_demo", stdout=io.StringIO())
