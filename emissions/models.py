@@ -324,6 +324,10 @@ class DataRequestStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+#: A request still waiting for the supplier: it can be answered, declined, cancelled, reminded of.
+OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
+
+
 class DataRequest(models.Model):
     """A declarant asks a supplier (an operator, or an e-mail address not yet on the portal) for
     installation emissions data: the record of 'all possible efforts'."""

@@ -17,13 +17,12 @@ from cbam_portal.accounts.api_base import TenantScopedViewSet
 from cbam_portal.accounts.models import Organisation, OrganisationKind
 from cbam_portal.accounts.policy import Capability
 from cbam_portal.core.actor import Actor
-from emissions.models import DataRequest, DataRequestEvent, Installation
+from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestEvent, Installation
 
 from ..models import Supplier, SupplierInstallationMapping
 from ..selectors import suppliers as selectors
 from ..services import requests as request_services
 from ..services import suppliers as services
-from ..services.requests import OPEN_REQUEST_STATUSES
 
 KINDS = ("declarant",)
 

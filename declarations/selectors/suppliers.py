@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from cbam_portal.accounts.access import Access
 from cbam_portal.accounts.models import Organisation, OrganisationKind
-from emissions.models import DataRequest, DataRequestEvent, Installation
+from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestEvent, Installation
 
 from ..models import Supplier, SupplierInstallationMapping
-from ..services.requests import OPEN_REQUEST_STATUSES
 from ..services.suppliers import shared_installations_q
 
 SEARCH_LIMIT = 20

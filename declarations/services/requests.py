@@ -25,14 +25,13 @@ from cbam_portal.accounts.services import portal_url
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
 from cbam_portal.reference.models import CnGood, DatasetKind
-from emissions.models import DataRequest, DataRequestEvent, DataRequestStatus
+from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestEvent, DataRequestStatus
 from emissions.services.data_requests import link_token, link_token_issue
 
 from ..models import DataRequestDefaults, Supplier, SupplierDataRequest
 
 logger = logging.getLogger(__name__)
 
-OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 REMINDER_INTERVAL_DAYS = 7  # default schedule: every 7 days while open ...
 MAX_REMINDERS = 6  # ... at most 6 reminders per request
 MAX_INTERVAL_DAYS = 365

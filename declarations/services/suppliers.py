@@ -21,11 +21,15 @@ from django.utils.translation import gettext as _
 from cbam_portal.accounts.models import Organisation, OrganisationKind
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
-from emissions.models import DataRequest, DataRequestEvent, DataRequestStatus, Installation, SharingGrant
+from emissions.models import (
+    OPEN_REQUEST_STATUSES,
+    DataRequest,
+    DataRequestEvent,
+    Installation,
+    SharingGrant,
+)
 
 from ..models import ImportLine, Supplier, SupplierDataRequest, SupplierInstallationMapping
-
-OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 
 
 def _snapshot(supplier: Supplier) -> dict:

@@ -25,9 +25,8 @@ from cbam_portal.accounts.policy import Capability, role_can
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
 
-from ..models import DataRequest, DataRequestEvent, DataRequestStatus
+from ..models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestEvent, DataRequestStatus
 
-OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 LINK_TTL_DAYS = 90
 _TOKEN_SALT = "emissions.data_request.link"
 

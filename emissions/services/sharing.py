@@ -17,6 +17,7 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.services import audit_record
 
 from ..models import (
+    OPEN_REQUEST_STATUSES,
     DataRequest,
     DataRequestEvent,
     DataRequestStatus,
@@ -26,8 +27,6 @@ from ..models import (
     SharingGrant,
 )
 from .notify import declarants_recompute_on_commit
-
-OPEN_REQUEST_STATUSES = (DataRequestStatus.SENT, DataRequestStatus.OPENED)
 
 
 def _grant_snapshot(grant: SharingGrant) -> dict:
