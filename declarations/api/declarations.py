@@ -102,6 +102,9 @@ class DeclarationDueSerializer(serializers.Serializer):
         help_text="actual_t_co2e as a share of embedded_t_co2e; null when nothing is embedded.",
     )  # fmt: skip
     unpriced_groups = serializers.IntegerField(help_text="Groups whose period has no published certificate price yet.")
+    open_requests = serializers.IntegerField(help_text="That year's data requests to suppliers still waiting.")
+    overdue_requests = serializers.IntegerField(help_text="Of those, the ones past their due date.")
+    answered_requests = serializers.IntegerField(help_text="That year's data requests answered by sharing a report.")
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from cbam_portal.accounts.access import Access
 from cbam_portal.accounts.models import Organisation
+from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestStatus
 
 from ..liability import declaration_due_on, declaration_year_due
 from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource
@@ -79,6 +80,10 @@ class DeclarationOverview:
     embedded_t_co2e: Decimal = Decimal(0)
     actual_t_co2e: Decimal = Decimal(0)
     unpriced_groups: int = 0
+    #: Data requests of that year to suppliers: waiting (of which past their due date), answered.
+    open_requests: int = 0
+    overdue_requests: int = 0
+    answered_requests: int = 0
 
     @property
     def actual_share_percent(self) -> Decimal | None:
@@ -90,8 +95,8 @@ class DeclarationOverview:
 
 def declarations_due(organisations: list[Organisation], today: dt.date) -> list[DeclarationOverview]:
     """The declaration due next on ``today`` of each of ``organisations``, which the caller has
-    already established it may read (its own, or the importers a representative acts for).
-    Two queries, whatever the number of organisations."""
+    already established it may read (its own, or the importers a representative acts for), with
+    the year's data requests to suppliers. Three queries, whatever the number of organisations."""
     year = declaration_year_due(today)
     due_on = declaration_due_on(year)
     latest: dict[int, Declaration] = {}
@@ -115,6 +120,18 @@ def declarations_due(organisations: list[Organisation], today: dt.date) -> list[
         )
         .order_by()
     }
+    waiting = Q(status__in=OPEN_REQUEST_STATUSES)
+    requests = {
+        row.pop("declarant"): row
+        for row in DataRequest.objects.filter(declarant__in=organisations, year=year)
+        .values("declarant")
+        .annotate(
+            open_requests=Count("pk", filter=waiting),
+            overdue_requests=Count("pk", filter=waiting & Q(due_date__lt=today)),
+            answered_requests=Count("pk", filter=Q(status=DataRequestStatus.ANSWERED)),
+        )
+        .order_by()
+    }
     overviews = []
     for organisation in organisations:
         declaration = latest.get(organisation.pk)
@@ -131,11 +148,12 @@ def declarations_due(organisations: list[Organisation], today: dt.date) -> list[
                 embedded_t_co2e=row.get("embedded", Decimal(0)),
                 actual_t_co2e=row.get("actual", Decimal(0)),
                 unpriced_groups=row.get("unpriced_groups", 0),
+                **requests.get(organisation.pk, {}),
             )
         )
     return overviews
 
 
 def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
-    """The dashboard's view of the active organisation's declaration due next (2 queries)."""
+    """The dashboard's view of the active organisation's declaration due next (3 queries)."""
     return declarations_due([access.organisation], today)[0]

@@ -292,7 +292,52 @@ def test_the_api_lists_the_represented_importers_declarations(who, agency, decla
     assert ours["declaration"]["id"] == declaration.pk and ours["actual_groups"] == 1
     assert ours["due_on"] == "2027-09-30" and ours["days_left"] == 297
     assert by_importer[agency["second"].pk]["declaration"] is None
+    assert {ours["open_requests"], ours["overdue_requests"], ours["answered_requests"]} == {0}
 
 
 def test_the_represented_declarations_api_is_for_representatives_only(api_clients):
     assert api_clients["owner"].get(reverse("api:represented-declarations")).status_code == 404
+
+
+# --- The year's data requests to suppliers on both cards ------------------------------------------
+
+
+def data_request(declarant, *, due: str, status: str = "sent", year: int = 2026):
+    from emissions.models import DataRequest
+
+    return DataRequest.objects.create(
+        declarant=declarant,
+        supplier_name="Hebei Jinghua Steel Co., Ltd.",
+        cn_codes=["72081000"],
+        year=year,
+        period_start=dt.date(year, 1, 1),
+        period_end=dt.date(year, 12, 31),
+        due_date=dt.date.fromisoformat(due),
+        status=status,
+    )
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+def test_both_cards_count_the_years_requests_waiting_overdue_and_answered(declaration, personas, agency):
+    org = personas.organisation
+    data_request(org, due="2026-12-29")  # waiting
+    data_request(org, due="2026-11-30", status="opened")  # waiting and overdue
+    data_request(org, due="2026-11-30", status="answered")  # answered, not overdue
+    data_request(org, due="2026-11-30", status="cancelled")  # neither
+    data_request(org, due="2027-01-15", year=2027)  # another year
+    data_request(personas.other_organisation, due="2026-11-30")  # another importer
+
+    html = login(personas.viewer, org).get(URL, headers=HTMX).content.decode()
+    requests = html.split('data-testid="card-requests">')[1].split("</dd>")[0]
+    assert 'href="/declarations/supplier-requests/?status=overdue">2 waiting</a>' in requests
+    assert "1 overdue" in requests and "1 answered" in requests
+
+    body = login(personas.viewer, org).get(reverse("api:declaration-due")).json()
+    assert (body["open_requests"], body["overdue_requests"], body["answered_requests"]) == (2, 1, 1)
+
+    html = agency["viewer"].get(REP_URL, headers=HTMX).content.decode()
+    ours = html.split(f'data-testid="importer-{org.pk}"')[1].split("</tr>")[0]
+    assert "2 waiting" in ours and "1 overdue" in ours and "1 answered" in ours
+    assert "supplier-requests" not in ours  # the representative's own list would not be the importer's
+    second = html.split(f'data-testid="importer-{agency["second"].pk}"')[1].split("</tr>")[0]
+    assert "none sent" in second
