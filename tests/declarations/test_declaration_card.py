@@ -341,3 +341,18 @@ def test_both_cards_count_the_years_requests_waiting_overdue_and_answered(declar
     assert "supplier-requests" not in ours  # the representative's own list would not be the importer's
     second = html.split(f'data-testid="importer-{agency["second"].pk}"')[1].split("</tr>")[0]
     assert "none sent" in second
+
+
+def test_a_declaration_with_goods_that_could_not_be_calculated_says_so(reference_data, personas, agency):  # noqa: F811
+    add_line(personas.organisation, country="ZZ")
+    declaration = services.declaration_create(actor=Actor(user=personas.owner), organisation=personas.organisation, year=2026)
+    assert declaration.computation_error
+
+    html = login(personas.viewer, personas.organisation).get(URL, headers=HTMX).content.decode()
+    assert "Some goods could not be calculated: open the declaration to see which." in html
+    rep = agency["viewer"].get(REP_URL, headers=HTMX).content.decode()
+    assert "some goods not calculated" in rep.split(f'data-testid="importer-{personas.organisation.pk}"')[1].split("</tr>")[0]
+
+
+def test_a_computed_declaration_shows_no_error(clients, declaration):
+    assert 'data-testid="card-error"' not in clients["owner"].get(URL, headers=HTMX).content.decode()
