@@ -1,7 +1,7 @@
 """The declaration as one plain, versioned document: the content of [R956] Art 6(2) as amended.
 
 Every export format renders this document, so a PDF, a spreadsheet and the JSON file always
-show the same figures. Its structure is the JSON export (schema ``cbam-portal/declaration/1.0``,
+show the same figures. Its structure is the JSON export (schema ``cbam-portal/declaration/1.1``,
 documented field by field in ``docs/declaration-json.md`` and ``declaration.schema.json``).
 
 A filed (or superseded) declaration is read from its frozen snapshot, never from live groups:
@@ -35,7 +35,7 @@ from ..services.declarations import FILED_FIELDS
 from ..services.traces import TraceDeriver, declaration_group_traces
 
 SCHEMA_ID = "cbam-portal/declaration"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA = f"{SCHEMA_ID}/{SCHEMA_VERSION}"
 ELECTRICITY_PREFIX = "2716"
 ZERO = Decimal(0)
@@ -62,6 +62,8 @@ _SUMMED = (
     "certificates",
     "cost_eur",
 )
+#: Counts kept beside the sums: the groups summed, and those whose period has no published price.
+_COUNTED = ("groups", "groups_without_price")
 
 _CACHE_ATTR = "_export_document"
 
@@ -355,17 +357,20 @@ class _Scan:
             self._add(raw)
 
     @staticmethod
-    def _sum_into(sums: dict, key: tuple, figures: dict) -> None:
+    def _sum_into(sums: dict, key: tuple, figures: dict, *, priced: bool) -> None:
         row = sums.get(key)
         if row is None:
-            row = sums[key] = {**{f: ZERO for f in _SUMMED}, "groups": 0}
+            row = sums[key] = {**{f: ZERO for f in _SUMMED}, **dict.fromkeys(_COUNTED, 0)}
         for f, value in figures.items():
             row[f] += value
         row["groups"] += 1
+        if not priced:
+            row["groups_without_price"] += 1
 
     def _add(self, raw: dict) -> None:
         self.count += 1
-        if raw.get("price_eur") is None:
+        priced = raw.get("price_eur") is not None
+        if not priced:
             self.without_price += 1
         self.installation_ids.add(raw.get("installation_id"))
         self.cn_codes.add(raw["cn_code"])
@@ -376,8 +381,9 @@ class _Scan:
             if kind == "cn_goods" and d.get("id"):
                 self.pinned_cn.add(d["id"])
         figures = {f: _dec(raw.get(source)) for f, source in _SUMMED_FROM.items()}
-        self._sum_into(self.by_cn, (raw["cn_code"],), figures)
-        self._sum_into(self.by_installation, (raw.get("installation_id"), raw["country"], raw["cn_code"]), figures)
+        self._sum_into(self.by_cn, (raw["cn_code"],), figures, priced=priced)
+        key = (raw.get("installation_id"), raw["country"], raw["cn_code"])
+        self._sum_into(self.by_installation, key, figures, priced=priced)
 
     def summed(self) -> dict:
         return {f: sum((row[f] for row in self.by_cn.values()), ZERO) for f in _SUMMED}
@@ -389,7 +395,7 @@ class _Scan:
         for (installation_id, country, cn), row in self.by_installation.items():
             key = (installation_id if installation_id in installations else 0, country, cn)
             if key in folded:
-                for f in (*_SUMMED, "groups"):
+                for f in (*_SUMMED, *_COUNTED):
                     folded[key][f] += row[f]
             else:
                 folded[key] = dict(row)
@@ -528,7 +534,7 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
             "description": (goods[cn].description if cn in goods else "") or None,
             "aggregated_category": (goods[cn].aggregated_category if cn in goods else "") or None,
             "unit": _unit(cn, goods.get(cn)),
-            "groups": row["groups"],
+            **{f: row[f] for f in _COUNTED},
             **{f: decimal_text(row[f]) for f in _SUMMED},
         }
         for (cn,), row in _sorted_sums(scan.by_cn)
@@ -539,7 +545,7 @@ def build_document(declaration: Declaration, *, traces: bool = True) -> dict:
             "country": country,
             "cn_code": cn,
             "unit": _unit(cn, goods.get(cn)),
-            "groups": row["groups"],
+            **{f: row[f] for f in _COUNTED},
             **{f: decimal_text(row[f]) for f in _SUMMED},
         }
         for (installation_id, country, cn), row in _sorted_sums(scan.per_installation(installations))

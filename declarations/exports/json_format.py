@@ -1,4 +1,4 @@
-"""JSON export: the declaration document as it is (schema ``cbam-portal/declaration/1.0``)."""
+"""JSON export: the declaration document as it is (schema ``cbam-portal/declaration/1.1``)."""
 
 from __future__ import annotations
 

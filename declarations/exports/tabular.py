@@ -189,6 +189,7 @@ def declaration_xlsx(declaration) -> Iterator[bytes]:
         (_("Certificates due"), totals["certificates"], "num"),
         (_("Cost (EUR)"), totals["cost_eur"], "eur"),
         (_("Groups"), totals["groups"], "int"),
+        (_("Groups with no published price yet (not in the cost)"), totals["groups_without_price"], "int"),
     ]
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 48
@@ -207,6 +208,7 @@ def declaration_xlsx(declaration) -> Iterator[bytes]:
                 _("Embedded emissions (tCO2e)"),
                 _("Certificates"),
                 _("Cost (EUR)"),
+                _("Groups with no price yet"),
             )
         ]
     )
@@ -214,6 +216,7 @@ def declaration_xlsx(declaration) -> Iterator[bytes]:
         summary.append([
             csv_safe(good["cn_code"]), csv_safe(good["unit"]), _cell(good["quantity"], "num"),
             _cell(good["embedded_emissions_t_co2e"], "num"), _cell(good["certificates"], "num"), _cell(good["cost_eur"], "eur"),
+            _cell(good["groups_without_price"], "int"),
         ])  # fmt: skip
 
     columns = _columns()

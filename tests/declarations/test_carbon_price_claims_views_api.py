@@ -9,7 +9,7 @@ from cbam_portal.core.actor import Actor
 from declarations.models import CarbonPriceClaim
 from declarations.services import carbon_prices as claims
 from declarations.services import declarations as services
-from tests.conftest import api_login, login
+from tests.conftest import login
 from tests.declarations.test_carbon_price_claims_services import claim_fields, evidence
 from tests.declarations.test_declaration_services import add_line, example_9
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
@@ -20,22 +20,9 @@ READ_STATUS = {"owner": 200, "viewer": 200, "outsider": 404}
 
 
 @pytest.fixture
-def clients(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "preparer": login(personas.preparer, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture
-def api_clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
+def clients(clients, personas):
+    """The three personas, and a preparer."""
+    return {**clients, "preparer": login(personas.preparer, personas.organisation)}
 
 
 @pytest.fixture

@@ -11,22 +11,12 @@ from django.urls import reverse
 from cbam_portal.core.actor import Actor
 from declarations.models import ImportLine
 from declarations.services import declarations as services
-from tests.conftest import api_login
 from tests.declarations.test_declaration_services import add_line
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
 pytestmark = pytest.mark.django_db
 
 READ_STATUS = {"owner": 200, "viewer": 200, "outsider": 404}
-
-
-@pytest.fixture
-def api_clients(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
 
 
 @pytest.fixture

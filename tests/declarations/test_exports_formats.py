@@ -44,7 +44,7 @@ def test_the_json_export_validates_against_its_schema_and_carries_the_declaratio
     supplier_with_requests(personas)
     document = _json(declaration)
     _validate(document)
-    assert document["schema"] == SCHEMA == "cbam-portal/declaration/1.0"
+    assert document["schema"] == SCHEMA == "cbam-portal/declaration/1.1"
     assert document["data_source"] == "live" and document["declaration"]["is_draft"] is True
     assert document["declarant"] == {
         "name": personas.organisation.name,
@@ -296,3 +296,40 @@ def test_filing_in_sql_writes_the_groups_as_the_portable_path_does(declaration, 
     monkeypatch.setattr(connection, "vendor", "portable")
     assert services._file_groups(filed) == len(in_sql)
     assert declaration_filed_groups(filed) == in_sql
+
+
+def test_goods_whose_period_has_no_published_price_are_counted_and_not_shown_as_free(declaration, personas):
+    """Q3 2026 has no published certificate price: its groups carry no cost, and the document says
+    so per type of goods and per installation rather than show a cost of 0.00."""
+    import datetime as dt
+
+    from declarations.exports.pdf import declaration_html
+
+    from .test_declaration_services import add_line
+
+    add_line(personas.organisation, day=dt.date(2026, 7, 15))  # 72081000 again, in Q3
+    add_line(personas.organisation, cn="72139120", day=dt.date(2026, 8, 3))  # a type only imported in Q3
+    services.declaration_compute(actor=Actor(user=personas.owner), declaration=declaration)
+    document = _json(declaration)
+    _validate(document)
+
+    goods = {g["cn_code"]: g for g in document["goods"]}
+    assert (goods["72081000"]["groups"], goods["72081000"]["groups_without_price"]) == (2, 1)
+    assert (goods["72139120"]["groups"], goods["72139120"]["groups_without_price"]) == (1, 1)
+    assert goods["76011010"]["groups_without_price"] == 0
+    assert Decimal(goods["72139120"]["cost_eur"]) == 0
+    assert sum(row["groups_without_price"] for row in document["installations"]) == 2
+    assert document["totals"]["groups_without_price"] == 2
+
+    html = declaration_html(declaration)
+    wire_rod = html.split("7213 91 20")[1].split("</tr>")[0]
+    assert wire_rod.endswith('<td class="num"><span class="muted">no price yet</span></td>')
+    coil = html.split("7208 10 00")[1].split("</tr>")[0]
+    assert "without 1 group with no price yet" in coil
+
+    summary = load_workbook(io.BytesIO(render(declaration, "xlsx"))).worksheets[0]
+    values = [[cell.value for cell in row] for row in summary.iter_rows()]
+    assert ["Groups with no published price yet (not in the cost)", 2] in [row[:2] for row in values]
+    header = next(row for row in values if row and row[0] == "CN code")
+    by_cn = {row[0]: dict(zip(header, row, strict=False)) for row in values if row and row[0] in goods}
+    assert by_cn["72139120"]["Groups with no price yet"] == 1 and by_cn["76011010"]["Groups with no price yet"] == 0

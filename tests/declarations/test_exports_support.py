@@ -15,29 +15,10 @@ from declarations.models import Supplier
 from declarations.services import declarations as services
 from declarations.services import requests as request_services
 from emissions.services.sharing import data_request_decline
-from tests.conftest import api_login, login
 from tests.declarations.test_declaration_services import add_line, example_9
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
 FORMULA = "=cmd|' /C calc'!A0"
-
-
-@pytest.fixture(name="clients")
-def clients_fixture(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture(name="api_clients")
-def api_clients_fixture(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
 
 
 def draft_declaration(personas):

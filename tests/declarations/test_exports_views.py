@@ -12,7 +12,7 @@ from declarations import exports
 from declarations.exports.services import declaration_export_enqueue
 from tests.reference.conftest import reference_data  # noqa: F401  (module-scoped fixture)
 
-from .test_exports_support import api_clients_fixture, clients_fixture, declaration_fixture  # noqa: F401
+from .test_exports_support import declaration_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

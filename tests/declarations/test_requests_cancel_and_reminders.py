@@ -20,8 +20,6 @@ from tests.conftest import login
 
 from .test_suppliers_support import (  # noqa: F401
     actor_fixture,
-    api_clients_fixture,
-    clients_fixture,
     import_reference,
     in_days,
     make_installation,

@@ -12,7 +12,6 @@ from emissions.models import DataRequest
 from .test_suppliers_support import (  # noqa: F401
     actor_fixture,
     add_line,
-    api_clients_fixture,
     import_reference,
     in_days,
     make_installation,

@@ -11,29 +11,10 @@ from cbam_portal.accounts.policy import Role
 from cbam_portal.core.actor import Actor
 from declarations.models import ImportLine, Supplier
 from emissions.models import SharingGrant
-from tests.conftest import api_login, login
 from tests.emissions.factories import InstallationFactory
 from tests.factories import MembershipFactory, OperatorFactory
 
 from .test_imports_support import import_reference  # noqa: F401
-
-
-@pytest.fixture(name="clients")
-def clients_fixture(personas):
-    return {
-        "owner": login(personas.owner, personas.organisation),
-        "viewer": login(personas.viewer, personas.organisation),
-        "outsider": login(personas.outsider, personas.other_organisation),
-    }
-
-
-@pytest.fixture(name="api_clients")
-def api_clients_fixture(personas):
-    return {
-        "owner": api_login(personas.owner, personas.organisation),
-        "viewer": api_login(personas.viewer, personas.organisation),
-        "outsider": api_login(personas.outsider, personas.other_organisation),
-    }
 
 
 @pytest.fixture(name="actor")

@@ -16,7 +16,6 @@ from emissions.models import DataRequest, DataRequestEvent
 from .test_suppliers_support import (  # noqa: F401
     actor_fixture,
     add_line,
-    clients_fixture,
     import_reference,
     in_days,
     make_installation,
