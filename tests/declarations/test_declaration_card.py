@@ -356,3 +356,24 @@ def test_a_declaration_with_goods_that_could_not_be_calculated_says_so(reference
 
 def test_a_computed_declaration_shows_no_error(clients, declaration):
     assert 'data-testid="card-error"' not in clients["owner"].get(URL, headers=HTMX).content.decode()
+
+
+@time_machine.travel("2026-12-07 12:00:00Z")
+def test_organisation_api_keys_read_the_same_figures(declaration, personas, agency):
+    from rest_framework.test import APIClient
+
+    from cbam_portal.accounts.api_keys import generate_api_key
+    from cbam_portal.accounts.models import ApiKey
+    from cbam_portal.accounts.policy import Role
+
+    def key_client(organisation):
+        raw, prefix, key_hash = generate_api_key()
+        ApiKey.objects.create(organisation=organisation, name="erp", prefix=prefix, key_hash=key_hash, role=Role.VIEWER)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        return client
+
+    importer = key_client(personas.organisation).get(reverse("api:declaration-due")).json()
+    assert importer["declaration"]["id"] == declaration.pk and importer["days_left"] == 297
+    rows = key_client(agency["rep"]).get(reverse("api:represented-declarations")).json()
+    assert {row["importer"]["id"] for row in rows} == {personas.organisation.pk, agency["second"].pk}
