@@ -63,6 +63,7 @@ def test_the_card_shows_the_organisations_own_declaration(clients, who, declarat
     assert "Draft it" not in html
 
 
+@time_machine.travel("2026-12-07 12:00:00Z")
 def test_the_share_follows_the_source_the_declarant_chose(clients, declaration, personas):
     actual = declaration.groups.get(source=EmissionsSource.ACTUAL)
     services.declaration_group_override(
@@ -111,6 +112,7 @@ def test_after_the_deadline_the_card_moves_on_to_the_next_year(declaration, pers
     assert "File and surrender by 30 September 2028: 365 days left." in html
 
 
+@time_machine.travel("2026-12-07 12:00:00Z")
 def test_a_representative_acting_for_an_importer_sees_that_importers_declaration(declaration, personas):
     rep = RepresentativeFactory()
     RepresentationFactory(representative=rep, importer=personas.organisation)
@@ -232,6 +234,7 @@ def test_a_representative_sees_the_declaration_of_every_importer_it_acts_for(who
     assert "297 days left to file and surrender." in html
 
 
+@time_machine.travel("2026-12-07 12:00:00Z")
 def test_the_representatives_card_needs_the_same_queries_for_more_importers(agency, declaration, django_assert_max_num_queries):
     from tests.factories import OrganisationFactory
 
@@ -343,6 +346,7 @@ def test_both_cards_count_the_years_requests_waiting_overdue_and_answered(declar
     assert "none sent" in second
 
 
+@time_machine.travel("2026-12-07 12:00:00Z")
 def test_a_declaration_with_goods_that_could_not_be_calculated_says_so(reference_data, personas, agency):  # noqa: F811
     add_line(personas.organisation, country="ZZ")
     declaration = services.declaration_create(actor=Actor(user=personas.owner), organisation=personas.organisation, year=2026)
@@ -354,6 +358,7 @@ def test_a_declaration_with_goods_that_could_not_be_calculated_says_so(reference
     assert "some goods not calculated" in rep.split(f'data-testid="importer-{personas.organisation.pk}"')[1].split("</tr>")[0]
 
 
+@time_machine.travel("2026-12-07 12:00:00Z")
 def test_a_computed_declaration_shows_no_error(clients, declaration):
     assert 'data-testid="card-error"' not in clients["owner"].get(URL, headers=HTMX).content.decode()
 
