@@ -5,6 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous and safe.
@@ -12,6 +15,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class _OneRequestAtATime(WSGIServer):
+    """The live server answering one request at a time, in its own thread. On SQLite the test
+    database lives in memory and the live server shares the tests' one connection: the threaded
+    server let two requests of the same page (the dashboard's cards load side by side) use it at
+    once, and SQLite failed one of them ("bad parameter or other API misuse"). On PostgreSQL each
+    thread has a connection of its own and the threaded server stays."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread.server_class = _OneRequestAtATime
 
 
 def pytest_collection_modifyitems(config, items):
