@@ -90,7 +90,12 @@ def represented_declarations_card(request):
     return render(
         request,
         "declarations/declaration/_represented_card.html",
-        {"overviews": overviews, "some_unpriced": any(o.unpriced_groups for o in overviews)},
+        {
+            "overviews": overviews,
+            "some_unpriced": any(o.unpriced_groups for o in overviews),
+            # A representative acts for its importers with its own role (less administration).
+            "can_edit": request.access.can(Capability.EDIT),
+        },
     )
 
 

@@ -231,6 +231,8 @@ def test_a_representative_sees_the_declaration_of_every_importer_it_acts_for(who
     assert f'name="next" value="/declarations/annual/{declaration.pk}/"' in ours
     second = html.split(f'data-testid="importer-{agency["second"].pk}"')[1].split("</tr>")[0]
     assert "not drafted yet" in second and 'name="next" value="/declarations/annual/"' in second
+    # The button says what the representative's role lets it do there.
+    assert (">Draft<" in second) is (who == "owner") and (">Open<" in second) is (who == "viewer")
     assert "297 days left to file and surrender." in html
 
 
