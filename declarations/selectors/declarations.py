@@ -14,7 +14,8 @@ from cbam_portal.accounts.models import Organisation
 from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestStatus
 
 from ..liability import declaration_due_on, declaration_year_due
-from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource
+from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource, SupplierDataRequest
+from ..services.declarations import grouped_lines
 
 
 def declaration_list(access: Access) -> QuerySet[Declaration]:
@@ -157,3 +158,88 @@ def declarations_due(organisations: list[Organisation], today: dt.date) -> list[
 def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
     """The dashboard's view of the active organisation's declaration due next (3 queries)."""
     return declarations_due([access.organisation], today)[0]
+
+
+#: How many groups on default values the declaration page lists as where suppliers' data would
+#: matter most.
+HOTSPOTS = 5
+
+
+@dataclass(frozen=True)
+class SupplierOfGroup:
+    """A supplier named on a group's import lines (``supplier_id`` None: lines naming none), with
+    the latest of the year's data requests to it that covers the group's CN code."""
+
+    supplier_id: int | None
+    name: str
+    lines: int
+    request_status: str = ""  # a DataRequestStatus value, or "" when none was sent
+    request_overdue: bool = False
+
+    @property
+    def request_label(self) -> str:
+        return str(DataRequestStatus(self.request_status).label) if self.request_status else ""
+
+    @property
+    def request_waiting_or_answered(self) -> bool:
+        """A request is on its way or answered: asking again would only repeat it."""
+        return self.request_status in (*OPEN_REQUEST_STATUSES, DataRequestStatus.ANSWERED)
+
+
+@dataclass(frozen=True)
+class DefaultValueHotspot:
+    group: DeclarationGroup
+    suppliers: list[SupplierOfGroup]
+
+
+def default_value_hotspots(declaration: Declaration, today: dt.date, *, limit: int = HOTSPOTS) -> list[DefaultValueHotspot]:
+    """The groups on default values with the most certificates, where actual data from the
+    supplier would change the most, with the suppliers named on their lines and where the year's
+    request to each stands (the "all possible efforts" of IR 2025/2547 Art 4(3)). Three queries.
+
+    From 2027 a quarter's lines may be priced in several weekly groups: each lists the suppliers of
+    the whole quarter."""
+    groups = list(
+        declaration.groups.exclude(USES_ACTUAL_DATA)
+        .filter(certificates__gt=0)
+        .select_related("installation")
+        .defer("trace", "datasets")
+        .order_by("-certificates", "pk")[:limit]
+    )
+    if not groups:
+        return []
+    wanted = {(g.cn_code, g.country, g.installation_id, g.quarter) for g in groups}
+    named: dict[tuple, list[tuple[int | None, str, int]]] = {}
+    rows = (
+        grouped_lines(organisation=declaration.organisation, year=declaration.year)
+        .filter(cn_code__in={g.cn_code for g in groups})
+        .values("cn_code", "group_country", "installation_id", "group_quarter", "supplier_id", "supplier__name")
+        .annotate(lines=Count("pk"))
+        .order_by("supplier__name")
+    )
+    for r in rows:
+        key = (r["cn_code"], r["group_country"], r["installation_id"], r["group_quarter"])
+        if key in wanted:
+            named.setdefault(key, []).append((r["supplier_id"], r["supplier__name"] or "", r["lines"]))
+    supplier_ids = {sid for found in named.values() for sid, _name, _n in found if sid is not None}
+    links = (
+        SupplierDataRequest.objects.filter(
+            organisation=declaration.organisation, supplier_id__in=supplier_ids, data_request__year=declaration.year
+        )
+        .select_related("data_request")
+        .order_by("data_request__created_at", "pk")
+    )
+    latest: dict[tuple[int, str], tuple[str, bool]] = {}  # (supplier, CN) -> (status, overdue)
+    for link in links:
+        request = link.data_request
+        waiting = request.status in OPEN_REQUEST_STATUSES
+        for cn in request.cn_codes or [g.cn_code for g in groups]:  # no CN codes: every good
+            latest[(link.supplier_id, cn)] = (request.status, waiting and request.due_date < today)
+    hotspots = []
+    for g in groups:
+        suppliers = []
+        for sid, name, n in named.get((g.cn_code, g.country, g.installation_id, g.quarter), []):
+            status, overdue = latest.get((sid, g.cn_code), ("", False)) if sid is not None else ("", False)
+            suppliers.append(SupplierOfGroup(sid, name, n, status, overdue))
+        hotspots.append(DefaultValueHotspot(group=g, suppliers=suppliers))
+    return hotspots

@@ -186,6 +186,24 @@ class LineGroup:
         return (*self.key, self.price_period_start)
 
 
+def grouped_lines(*, organisation: Organisation, year: int):
+    """The in-scope import lines of ``year`` with the key they are grouped by: ``group_country``
+    (the country of production where recorded, else of origin) and ``group_quarter``."""
+    return ImportLine.objects.filter(
+        organisation=organisation,
+        in_scope=True,
+        released_on__gte=dt.date(year, 1, 1),
+        released_on__lte=dt.date(year, 12, 31),
+    ).annotate(
+        group_country=Case(
+            When(production_country="", then=F("origin_country")),
+            default=F("production_country"),
+            output_field=CharField(),
+        ),
+        group_quarter=ExtractQuarter("released_on"),
+    )
+
+
 def line_groups(*, organisation: Organisation, year: int, lines: Q | None = None) -> list[LineGroup]:
     """The in-scope lines of ``year`` (those matching ``lines`` too, if given) summed per CN code,
     country, installation and quarter, in one query.
@@ -200,22 +218,8 @@ def line_groups(*, organisation: Organisation, year: int, lines: Q | None = None
     functional = Coalesce(F("functional_unit_quantity"), Value(ZERO), output_field=_Q)
     returned = Q(procedure=Procedure.RETURNED_GOODS)
     keys = ["cn_code", "group_country", "installation_id", "group_quarter"]
-    rows = ImportLine.objects.filter(
-        organisation=organisation,
-        in_scope=True,
-        released_on__gte=dt.date(year, 1, 1),
-        released_on__lte=dt.date(year, 12, 31),
-    )
-    if lines is not None:
-        rows = rows.filter(lines)
-    lines = rows.annotate(
-        group_country=Case(
-            When(production_country="", then=F("origin_country")),
-            default=F("production_country"),
-            output_field=CharField(),
-        ),
-        group_quarter=ExtractQuarter("released_on"),
-    )
+    rows = grouped_lines(organisation=organisation, year=year)
+    lines = rows.filter(lines) if lines is not None else rows
     extra = {}
     if year >= WEEKLY_PRICES_FROM:
         periods = CertificatePrice.objects.filter(

@@ -18,6 +18,7 @@ from cbam_portal.core.actor import Actor
 from cbam_portal.core.pagination import IdFirstPaginator
 
 from ..forms.declarations import CommentForm, DeclarationCreateForm, OverrideForm, ReturnForm
+from ..models import DeclarationStatus
 from ..selectors import declarations as selectors
 from ..services import declarations as services
 from ..services.traces import declaration_group_trace
@@ -39,6 +40,12 @@ def _detail_context(request, declaration, **extra) -> dict:
         "groups": page.object_list,
         "page": page,
         "unpriced_groups": groups.filter(price_eur__isnull=True).count(),
+        # Where suppliers' data would still change the numbers: while the declaration can change.
+        "hotspots": (
+            selectors.default_value_hotspots(declaration, timezone.localdate())
+            if declaration.status in (DeclarationStatus.DRAFT, DeclarationStatus.IN_REVIEW)
+            else []
+        ),
         "comments": list(selectors.declaration_comments(declaration)),
         "can_edit": access.can(Capability.EDIT),
         "can_review": access.can(Capability.REVIEW),

@@ -319,8 +319,11 @@ def data_request_create(request):
     if request.method == "GET" and request.GET.get("supplier"):
         initial["suppliers"] = request.GET.getlist("supplier")
     if request.method == "GET" and request.GET.get("cn_codes"):
-        # Pre-filled from the CN codes a supplier reported in transitional quarterly reports.
+        # Pre-filled from the CN codes a supplier reported in transitional quarterly reports, or
+        # from a declaration's goods on default values.
         initial["cn_codes"] = request.GET["cn_codes"]
+    if request.method == "GET" and request.GET.get("year", "").isdigit():
+        initial["year"] = int(request.GET["year"])
     form = DataRequestForm(request.POST or None, suppliers=suppliers, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
