@@ -399,6 +399,11 @@ class DeclarationGroup(models.Model):
         return self.override_source or self.source
 
 
+#: ``effective_source == ACTUAL`` in a query: actual data was found and the declarant kept it, or
+#: the declarant chose it.
+GROUP_USES_ACTUAL_DATA = Q(override_source=EmissionsSource.ACTUAL) | Q(override_source="", source=EmissionsSource.ACTUAL)
+
+
 class FiledGroup(models.Model):
     """One goods group of a filed declaration as it was filed: its figures and dataset versions
     (``data``) and the steps behind them (``trace``), in the order of the goods table

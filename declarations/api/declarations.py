@@ -17,7 +17,6 @@ from rest_framework.routers import SimpleRouter
 from cbam_portal.accounts.api import ImporterSerializer
 from cbam_portal.accounts.api_base import TenantScopedViewSet
 from cbam_portal.accounts.policy import Capability
-from cbam_portal.accounts.selectors import representation_list
 from cbam_portal.core.actor import Actor
 
 from ..models import Declaration, DeclarationComment, DeclarationGroup
@@ -263,8 +262,7 @@ class RepresentedDeclarationsViewSet(TenantScopedViewSet):
 
     @extend_schema(responses=RepresentedDeclarationDueSerializer(many=True), summary="Declarations due of represented importers")
     def list(self, request):
-        importers = [r.importer for r in representation_list(organisation=self.access.organisation)]
-        overviews = selectors.declarations_due(importers, timezone.localdate())
+        overviews = selectors.represented_declarations_due(self.access, timezone.localdate())
         return Response(RepresentedDeclarationDueSerializer(overviews, many=True).data)
 
 

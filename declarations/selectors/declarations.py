@@ -11,11 +11,19 @@ from django.shortcuts import get_object_or_404
 
 from cbam_portal.accounts.access import Access
 from cbam_portal.accounts.models import Organisation
+from cbam_portal.accounts.selectors import representation_list
 from emissions.models import OPEN_REQUEST_STATUSES, DataRequest, DataRequestStatus
 
 from ..liability import declaration_due_on, declaration_year_due
-from ..models import Declaration, DeclarationComment, DeclarationGroup, EmissionsSource, SupplierDataRequest
+from ..models import (
+    GROUP_USES_ACTUAL_DATA,
+    Declaration,
+    DeclarationComment,
+    DeclarationGroup,
+    SupplierDataRequest,
+)
 from ..services.declarations import grouped_lines
+from ..services.requests import is_overdue
 
 
 def declaration_list(access: Access) -> QuerySet[Declaration]:
@@ -59,11 +67,6 @@ def declaration_filed_groups(declaration: Declaration) -> list[dict]:
 
 def declaration_comments(declaration: Declaration) -> QuerySet[DeclarationComment]:
     return declaration.comments.select_related("author")
-
-
-#: Groups whose emissions come from an operator's report: actual data was found and the declarant
-#: kept it, or the declarant chose it.
-USES_ACTUAL_DATA = Q(override_source=EmissionsSource.ACTUAL) | Q(override_source="", source=EmissionsSource.ACTUAL)
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,9 @@ def declarations_due(organisations: list[Organisation], today: dt.date) -> list[
         .values("declaration")
         .annotate(
             groups=Count("pk"),
-            actual_groups=Count("pk", filter=USES_ACTUAL_DATA),
+            actual_groups=Count("pk", filter=GROUP_USES_ACTUAL_DATA),
             embedded=Sum("embedded_t_co2e"),
-            actual=Sum("embedded_t_co2e", filter=USES_ACTUAL_DATA, default=Decimal(0)),
+            actual=Sum("embedded_t_co2e", filter=GROUP_USES_ACTUAL_DATA, default=Decimal(0)),
             unpriced_groups=Count("pk", filter=Q(price_eur__isnull=True)),
         )
         .order_by()
@@ -160,6 +163,12 @@ def declaration_overview(access: Access, today: dt.date) -> DeclarationOverview:
     return declarations_due([access.organisation], today)[0]
 
 
+def represented_declarations_due(access: Access, today: dt.date) -> list[DeclarationOverview]:
+    """For a customs representative: the declaration due next of every importer it acts for."""
+    importers = [r.importer for r in representation_list(organisation=access.organisation)]
+    return declarations_due(importers, today)
+
+
 #: How many groups on default values the declaration page lists as where suppliers' data would
 #: matter most.
 HOTSPOTS = 5
@@ -200,7 +209,7 @@ def default_value_hotspots(declaration: Declaration, today: dt.date, *, limit: i
     From 2027 a quarter's lines may be priced in several weekly groups: each lists the suppliers of
     the whole quarter."""
     groups = list(
-        declaration.groups.exclude(USES_ACTUAL_DATA)
+        declaration.groups.exclude(GROUP_USES_ACTUAL_DATA)
         .filter(certificates__gt=0)
         .select_related("installation")
         .defer("trace", "datasets")
@@ -232,9 +241,8 @@ def default_value_hotspots(declaration: Declaration, today: dt.date, *, limit: i
     latest: dict[tuple[int, str], tuple[str, bool]] = {}  # (supplier, CN) -> (status, overdue)
     for link in links:
         request = link.data_request
-        waiting = request.status in OPEN_REQUEST_STATUSES
         for cn in request.cn_codes or [g.cn_code for g in groups]:  # no CN codes: every good
-            latest[(link.supplier_id, cn)] = (request.status, waiting and request.due_date < today)
+            latest[(link.supplier_id, cn)] = (request.status, is_overdue(request, today=today))
     hotspots = []
     for g in groups:
         suppliers = []

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 from cbam_portal.accounts.decorators import org_required
 from cbam_portal.accounts.models import OrganisationKind
 from cbam_portal.accounts.policy import Capability
-from cbam_portal.accounts.selectors import representation_list
 from cbam_portal.core.actor import Actor
 from cbam_portal.core.pagination import IdFirstPaginator
 
@@ -92,8 +91,7 @@ def declaration_card(request):
 def represented_declarations_card(request):
     """A customs representative's dashboard card: the declaration due next of every importer it
     acts for, side by side, each with a button to work for that importer."""
-    importers = [r.importer for r in representation_list(organisation=request.access.organisation)]
-    overviews = selectors.declarations_due(importers, timezone.localdate())
+    overviews = selectors.represented_declarations_due(request.access, timezone.localdate())
     return render(
         request,
         "declarations/declaration/_represented_card.html",
